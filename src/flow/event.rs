@@ -1,0 +1,132 @@
+//! What the stream parser reports, as it reads.
+
+use super::Direction;
+use crate::http::{Anomalies, Header, RequestLine, StatusLine};
+
+/// Identifier of a transaction: a request and the response paired with it. Numbered from 0
+/// in the order requests start; a response that arrives without a request gets a number of
+/// its own.
+pub type TxId = u64;
+
+/// How the body of a message is framed (RFC 9112 §6.3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BodyFraming {
+    /// No body.
+    None,
+    /// `Content-Length` bytes.
+    Length(u64),
+    /// The chunked transfer coding.
+    Chunked,
+    /// Everything until the connection closes (a response without length).
+    UntilClose,
+    /// The connection became a tunnel (CONNECT answered 2xx, or 101 Switching Protocols):
+    /// the bytes that follow are not HTTP.
+    Tunnel,
+}
+
+/// Where a header field stands in its message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Section {
+    /// The header block of the message.
+    Head,
+    /// The header block of an interim (1xx) response before the final one.
+    Interim,
+    /// The trailer section after a chunked body.
+    Trailer,
+}
+
+/// One thing the parser saw. Slices borrow either the caller's buffer or the parser's
+/// carry-over buffer, and are valid only during the [`EventSink::on_event`] call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Event<'a> {
+    /// A request started.
+    RequestLine {
+        /// Its transaction.
+        tx: TxId,
+        /// The request line.
+        line: RequestLine<'a>,
+    },
+    /// A response (or an interim 1xx answer) started.
+    StatusLine {
+        /// Its transaction.
+        tx: TxId,
+        /// The status line.
+        line: StatusLine<'a>,
+    },
+    /// A header field of a request or response.
+    Header {
+        /// Its transaction.
+        tx: TxId,
+        /// Its direction.
+        dir: Direction,
+        /// Header block, interim block or trailer section.
+        section: Section,
+        /// The field.
+        header: Header<'a>,
+    },
+    /// The header block of a message ended; the body framing is decided.
+    HeadersComplete {
+        /// Its transaction.
+        tx: TxId,
+        /// Its direction.
+        dir: Direction,
+        /// How the body is framed.
+        framing: BodyFraming,
+        /// Anomalies of the message so far.
+        anomalies: Anomalies,
+    },
+    /// Body bytes, with any chunked framing removed.
+    Body {
+        /// Its transaction.
+        tx: TxId,
+        /// Its direction.
+        dir: Direction,
+        /// The bytes.
+        data: &'a [u8],
+    },
+    /// A message ended (also when the stream ended or resynchronised in the middle of it).
+    MessageComplete {
+        /// Its transaction.
+        tx: TxId,
+        /// Its direction.
+        dir: Direction,
+        /// Body bytes the message carried (lost bytes of a gap included).
+        body_len: u64,
+        /// All anomalies of the message.
+        anomalies: Anomalies,
+    },
+}
+
+impl Event<'_> {
+    /// The transaction the event belongs to.
+    pub fn tx(&self) -> TxId {
+        match *self {
+            Event::RequestLine { tx, .. }
+            | Event::StatusLine { tx, .. }
+            | Event::Header { tx, .. }
+            | Event::HeadersComplete { tx, .. }
+            | Event::Body { tx, .. }
+            | Event::MessageComplete { tx, .. } => tx,
+        }
+    }
+}
+
+/// Receives the parser's events. Implemented for every `FnMut(&Event<'_>)`.
+pub trait EventSink {
+    /// Called for each event, in stream order.
+    fn on_event(&mut self, event: &Event<'_>);
+}
+
+impl<F: FnMut(&Event<'_>)> EventSink for F {
+    fn on_event(&mut self, event: &Event<'_>) {
+        self(event)
+    }
+}
+
+/// A sink that ignores everything: for callers that only want framing or counts.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct NullSink;
+
+impl EventSink for NullSink {
+    fn on_event(&mut self, _event: &Event<'_>) {}
+}

@@ -1,0 +1,961 @@
+//! One direction of an HTTP connection: a state machine over elements and body bytes.
+//!
+//! The machine reads *elements* (lines and header fields, found by [`Scanner`]) and body
+//! bytes. An element that lies whole in the caller's buffer is parsed there. An element split
+//! across calls is copied into a per-direction carry-over buffer, allocated on first use and
+//! never larger than one line (`Limits::max_line_len`); in place mode the caller keeps the
+//! bytes instead. A line longer than the limit is inspected by its prefix, at the moment the
+//! limit is passed, whatever the chunking: that is what keeps the output identical for every
+//! split of the input.
+
+use super::event::{BodyFraming, Event, EventSink, Section, TxId};
+use super::scan::{ElementKind, Scanner};
+use super::stream::{MethodKind, Shared};
+use super::Direction;
+use crate::http::{
+    parse_chunk_size_line, parse_content_length, parse_field_line, parse_request_line,
+    parse_status_line, parse_transfer_encoding, Anomalies, ContentLength, TransferCoding, Version,
+};
+
+/// Where a direction is in its current message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum State {
+    /// Expecting a start line; empty lines are skipped and junk is counted.
+    Start,
+    /// Expecting header fields or the empty line that ends them.
+    Headers,
+    /// In a body framed by Content-Length.
+    Body { remaining: u64 },
+    /// Expecting a chunk-size line.
+    ChunkSize,
+    /// In chunk data.
+    ChunkData { remaining: u64 },
+    /// Expecting the CRLF after chunk data.
+    ChunkDataEnd,
+    /// Expecting trailer fields or the empty line that ends them.
+    Trailers,
+    /// In a response body that ends when the connection closes.
+    UntilClose,
+    /// The connection is a tunnel: nothing more is HTTP.
+    Tunnel,
+    /// Request side: a CONNECT was sent and its answer decides what the next bytes are.
+    AwaitConnect,
+}
+
+impl State {
+    fn element_kind(self) -> Option<ElementKind> {
+        match self {
+            State::Start | State::ChunkSize | State::ChunkDataEnd => Some(ElementKind::Line),
+            State::Headers | State::Trailers => Some(ElementKind::Field),
+            _ => None,
+        }
+    }
+}
+
+/// An element in progress across calls.
+#[derive(Debug, Clone, Copy)]
+struct Pending {
+    scanner: Scanner,
+    /// The element passed the line limit and its prefix was already handled; the rest is
+    /// skipped.
+    handled: bool,
+}
+
+/// A complete element (or the inspected prefix of a long one).
+struct Element<'a> {
+    bytes: &'a [u8],
+    /// Bytes the whole element had.
+    total: usize,
+    truncated: bool,
+    folds_exceeded: bool,
+}
+
+/// Per-message state, reset when a message starts.
+#[derive(Debug, Clone, Copy)]
+struct Message {
+    active: bool,
+    tx: TxId,
+    anomalies: Anomalies,
+    body_len: u64,
+    version: Version,
+    method: MethodKind,
+    status: u16,
+    interim: bool,
+    headers: u32,
+    head_bytes: usize,
+    content_length: Option<ContentLength>,
+    transfer_coding: Option<TransferCoding>,
+    hosts: u32,
+    host_hash: Option<u64>,
+    target_host_hash: Option<u64>,
+}
+
+impl Message {
+    fn idle() -> Message {
+        Message {
+            active: false,
+            tx: 0,
+            anomalies: Anomalies::empty(),
+            body_len: 0,
+            version: Version::Missing,
+            method: MethodKind::Other,
+            status: 0,
+            interim: false,
+            headers: 0,
+            head_bytes: 0,
+            content_length: None,
+            transfer_coding: None,
+            hosts: 0,
+            host_hash: None,
+            target_host_hash: None,
+        }
+    }
+}
+
+/// Result of running the machine over a buffer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Run {
+    pub(crate) consumed: usize,
+    pub(crate) needed: usize,
+    /// The run stopped early so that the other direction can act first (a CONNECT answer
+    /// decides what the waiting request bytes are); the caller runs the rest afterwards.
+    pub(crate) yielded: bool,
+}
+
+/// One direction's parser.
+#[derive(Debug)]
+pub(crate) struct Half {
+    dir: Direction,
+    state: State,
+    carry: Vec<u8>,
+    elem: Option<Pending>,
+    /// In place mode: the scanner state of an element the caller will present again.
+    resume: Option<Scanner>,
+    msg: Message,
+    /// Anomalies seen between messages, given to the next one.
+    pending: Anomalies,
+    /// After a gap: only a well-formed start line starts a message.
+    resync: bool,
+    closed: bool,
+}
+
+impl Half {
+    pub(crate) fn new(dir: Direction) -> Half {
+        Half {
+            dir,
+            state: State::Start,
+            carry: Vec::new(),
+            elem: None,
+            resume: None,
+            msg: Message::idle(),
+            pending: Anomalies::empty(),
+            resync: false,
+            closed: false,
+        }
+    }
+
+    pub(crate) fn state(&self) -> State {
+        self.state
+    }
+
+    /// Heap bytes this direction holds.
+    pub(crate) fn heap_bytes(&self) -> usize {
+        self.carry.capacity()
+    }
+
+    /// Runs the machine over `input`. In copy mode everything is consumed; in place mode the
+    /// run stops at an element that is not complete and says how many bytes were consumed.
+    pub(crate) fn run(
+        &mut self,
+        sh: &mut Shared,
+        input: &[u8],
+        copy: bool,
+        sink: &mut dyn EventSink,
+    ) -> Run {
+        if self.closed {
+            if !input.is_empty() {
+                self.pending |= Anomalies::DATA_AFTER_CLOSE;
+            }
+            return Run {
+                consumed: input.len(),
+                needed: 0,
+                yielded: false,
+            };
+        }
+        // In place mode with a split element already in the carry-over (the caller switched
+        // modes): finish it by copying, so nothing accepted is lost.
+        let copy = copy || !self.carry.is_empty();
+        let max = sh.limits.max_line_len;
+        let mut pos = 0;
+        while pos < input.len() {
+            if sh.has_resolution() {
+                return Run {
+                    consumed: pos,
+                    needed: 0,
+                    yielded: true,
+                };
+            }
+            let rest = &input[pos..];
+            match self.state {
+                State::Body { remaining } | State::ChunkData { remaining } => {
+                    let n = usize::try_from(remaining)
+                        .unwrap_or(usize::MAX)
+                        .min(rest.len());
+                    self.body(&rest[..n], sink);
+                    pos += n;
+                    let remaining = remaining - n as u64;
+                    match self.state {
+                        State::Body { .. } if remaining == 0 => self.complete(sh, sink),
+                        State::Body { .. } => self.state = State::Body { remaining },
+                        _ if remaining == 0 => self.state = State::ChunkDataEnd,
+                        _ => self.state = State::ChunkData { remaining },
+                    }
+                }
+                State::UntilClose => {
+                    self.body(rest, sink);
+                    pos = input.len();
+                }
+                State::Tunnel => pos = input.len(),
+                State::AwaitConnect => {
+                    if !copy {
+                        return Run {
+                            consumed: pos,
+                            needed: 1,
+                            yielded: false,
+                        };
+                    }
+                    if self.carry.len() + rest.len() <= sh.limits.max_carry_over {
+                        self.carry.extend_from_slice(rest);
+                        pos = input.len();
+                    } else {
+                        // The client did not wait for the answer: what it sent is HTTP.
+                        self.pending |= Anomalies::CONNECT_UNANSWERED;
+                        sh.connect_abandoned();
+                        self.state = State::Start;
+                        self.replay_held(sh, sink);
+                    }
+                }
+                State::Start
+                | State::Headers
+                | State::ChunkSize
+                | State::ChunkDataEnd
+                | State::Trailers => {
+                    let kind = self.state.element_kind().unwrap_or(ElementKind::Line);
+                    // Where scanning resumes: in place mode the caller presents an element
+                    // again from its start, and the part already scanned is skipped.
+                    let (mut p, skip) = match (self.elem.take(), self.resume.take()) {
+                        (Some(p), _) => (p, 0),
+                        (None, Some(s)) if !copy && s.total() <= rest.len() => (
+                            Pending {
+                                scanner: s,
+                                handled: false,
+                            },
+                            s.total(),
+                        ),
+                        _ => (
+                            Pending {
+                                scanner: Scanner::new(kind, sh.limits.max_folds),
+                                handled: false,
+                            },
+                            0,
+                        ),
+                    };
+                    match p.scanner.scan(&rest[skip..]) {
+                        Some(n) => {
+                            let end = skip + n;
+                            if !p.handled {
+                                let total = p.scanner.total();
+                                let folds_exceeded = p.scanner.folds_exceeded();
+                                if self.carry.is_empty() {
+                                    let el = Element {
+                                        bytes: &rest[..end.min(max)],
+                                        total,
+                                        truncated: total > max,
+                                        folds_exceeded,
+                                    };
+                                    self.element(sh, el, sink);
+                                } else {
+                                    append_capped(&mut self.carry, &rest[..end], max);
+                                    self.element_from_carry(sh, total, folds_exceeded, sink);
+                                }
+                            }
+                            pos += end;
+                        }
+                        None => {
+                            let total = p.scanner.total();
+                            if !p.handled && total > max {
+                                if self.carry.is_empty() {
+                                    let el = Element {
+                                        bytes: &rest[..max.min(rest.len())],
+                                        total,
+                                        truncated: true,
+                                        folds_exceeded: false,
+                                    };
+                                    self.element(sh, el, sink);
+                                } else {
+                                    append_capped(&mut self.carry, rest, max);
+                                    self.element_from_carry(sh, total, false, sink);
+                                }
+                                p.handled = true;
+                            } else if !p.handled {
+                                if !copy {
+                                    self.resume = Some(p.scanner);
+                                    return Run {
+                                        consumed: pos,
+                                        needed: rest.len() + 1,
+                                        yielded: false,
+                                    };
+                                }
+                                self.carry.extend_from_slice(rest);
+                            }
+                            self.elem = Some(p);
+                            pos = input.len();
+                        }
+                    }
+                }
+            }
+        }
+        Run {
+            consumed: input.len(),
+            needed: 0,
+            yielded: false,
+        }
+    }
+
+    /// Handles the element held in the carry-over buffer, then empties the buffer (keeping its
+    /// capacity, so a flow in steady state does not allocate again).
+    fn element_from_carry(
+        &mut self,
+        sh: &mut Shared,
+        total: usize,
+        folds_exceeded: bool,
+        sink: &mut dyn EventSink,
+    ) {
+        let buf = std::mem::take(&mut self.carry);
+        let el = Element {
+            bytes: &buf,
+            total,
+            truncated: total > sh.limits.max_line_len,
+            folds_exceeded,
+        };
+        self.element(sh, el, sink);
+        self.carry = buf;
+        self.carry.clear();
+    }
+
+    fn body(&mut self, data: &[u8], sink: &mut dyn EventSink) {
+        if data.is_empty() {
+            return;
+        }
+        self.msg.body_len += data.len() as u64;
+        sink.on_event(&Event::Body {
+            tx: self.msg.tx,
+            dir: self.dir,
+            data,
+        });
+    }
+
+    /// Adds anomalies to the current message, or to the next one between messages.
+    fn flag(&mut self, a: Anomalies) {
+        if self.msg.active {
+            self.msg.anomalies |= a;
+        } else {
+            self.pending |= a;
+        }
+    }
+
+    fn element(&mut self, sh: &mut Shared, el: Element<'_>, sink: &mut dyn EventSink) {
+        let (content, mut anomalies) = strip_terminator(el.bytes, el.truncated);
+        anomalies |= line_end_anomalies(content);
+        if el.truncated {
+            anomalies |= Anomalies::LINE_TOO_LONG;
+        }
+        if el.folds_exceeded {
+            anomalies |= Anomalies::TOO_MANY_FOLDS;
+        }
+        match self.state {
+            State::Start => self.start_line(sh, content, &el, anomalies, sink),
+            State::Headers | State::Trailers => {
+                self.msg.anomalies |= anomalies;
+                self.msg.head_bytes = self.msg.head_bytes.saturating_add(el.total);
+                if content.is_empty() {
+                    self.end_of_block(sh, sink);
+                } else {
+                    self.field(sh, content, sink);
+                }
+            }
+            State::ChunkSize => {
+                self.msg.anomalies |= anomalies;
+                self.chunk_size(sh, content, sink);
+            }
+            State::ChunkDataEnd => {
+                self.msg.anomalies |= anomalies;
+                self.state = State::ChunkSize;
+                if !content.is_empty() {
+                    // Lenient: the line after the data is taken as the next chunk-size line.
+                    self.msg.anomalies |= Anomalies::CHUNK_DATA_NO_CRLF;
+                    self.chunk_size(sh, content, sink);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn start_line(
+        &mut self,
+        sh: &mut Shared,
+        content: &[u8],
+        el: &Element<'_>,
+        line_anomalies: Anomalies,
+        sink: &mut dyn EventSink,
+    ) {
+        if content.is_empty() {
+            if !self.resync && self.dir == Direction::ToServer {
+                self.pending |= Anomalies::LEADING_EMPTY_LINES;
+            }
+            return;
+        }
+        match self.dir {
+            Direction::ToServer => self.request_line(sh, content, line_anomalies, sink),
+            Direction::ToClient => self.status_line(sh, content, el, line_anomalies, sink),
+        }
+    }
+
+    fn begin(&mut self, tx: TxId, anomalies: Anomalies) {
+        self.msg = Message::idle();
+        self.msg.active = true;
+        self.msg.tx = tx;
+        self.msg.anomalies = anomalies | std::mem::take(&mut self.pending);
+        self.resync = false;
+    }
+
+    fn request_line(
+        &mut self,
+        sh: &mut Shared,
+        content: &[u8],
+        line_anomalies: Anomalies,
+        sink: &mut dyn EventSink,
+    ) {
+        let line = match parse_request_line(content) {
+            Some(l)
+                if if self.resync {
+                    l.is_strict_start()
+                } else {
+                    l.is_plausible()
+                } =>
+            {
+                l
+            }
+            _ => {
+                self.pending |= Anomalies::JUNK_BEFORE_MESSAGE;
+                return;
+            }
+        };
+        let method = MethodKind::of(line.method);
+        let (tx, tx_anomalies) = sh.begin_request(method);
+        self.begin(tx, line.anomalies | line_anomalies | tx_anomalies);
+        self.msg.version = line.version;
+        self.msg.method = method;
+        if line.form == crate::http::TargetForm::Absolute {
+            self.msg.target_host_hash = absolute_target_host(line.target).map(host_hash);
+        }
+        sink.on_event(&Event::RequestLine { tx, line });
+        self.state = State::Headers;
+    }
+
+    fn status_line(
+        &mut self,
+        sh: &mut Shared,
+        content: &[u8],
+        el: &Element<'_>,
+        line_anomalies: Anomalies,
+        sink: &mut dyn EventSink,
+    ) {
+        if let Some(line) = parse_status_line(content) {
+            let interim = line.is_interim();
+            let (tx, method, tx_anomalies) = sh.begin_response(interim);
+            self.begin(tx, line.anomalies | line_anomalies | tx_anomalies);
+            self.msg.version = line.version;
+            self.msg.method = method;
+            self.msg.status = line.code;
+            self.msg.interim = interim;
+            sink.on_event(&Event::StatusLine { tx, line });
+            self.state = State::Headers;
+        } else if self.resync {
+            self.pending |= Anomalies::JUNK_BEFORE_MESSAGE;
+        } else {
+            // No status line: an HTTP/0.9 answer, whose bytes are all body until close.
+            let (tx, method, tx_anomalies) = sh.begin_response(false);
+            self.begin(tx, Anomalies::NO_STATUS_LINE | tx_anomalies);
+            self.msg.method = method;
+            sink.on_event(&Event::HeadersComplete {
+                tx,
+                dir: self.dir,
+                framing: BodyFraming::UntilClose,
+                anomalies: self.msg.anomalies,
+            });
+            self.state = State::UntilClose;
+            self.body(el.bytes, sink);
+            self.msg.body_len += (el.total - el.bytes.len()) as u64;
+        }
+    }
+
+    fn field(&mut self, sh: &mut Shared, content: &[u8], sink: &mut dyn EventSink) {
+        if content.first().is_some_and(|&b| b == b' ' || b == b'\t') {
+            self.msg.anomalies |= Anomalies::FOLD_WITHOUT_HEADER;
+            return;
+        }
+        let header = parse_field_line(content);
+        self.msg.anomalies |= header.anomalies;
+        if header.anomalies.contains(Anomalies::HEADER_WITHOUT_COLON) {
+            return;
+        }
+        let section = if self.state == State::Trailers {
+            Section::Trailer
+        } else if self.msg.interim {
+            Section::Interim
+        } else {
+            Section::Head
+        };
+        if section == Section::Head {
+            self.framing_header(&header);
+        }
+        self.msg.headers = self.msg.headers.saturating_add(1);
+        if self.msg.headers > sh.limits.max_headers {
+            self.msg.anomalies |= Anomalies::TOO_MANY_HEADERS;
+            return;
+        }
+        if self.msg.head_bytes > sh.limits.max_header_block {
+            self.msg.anomalies |= Anomalies::HEADER_BLOCK_TOO_LARGE;
+            return;
+        }
+        sink.on_event(&Event::Header {
+            tx: self.msg.tx,
+            dir: self.dir,
+            section,
+            header,
+        });
+    }
+
+    /// Records what a header of the head block says about framing and Host.
+    fn framing_header(&mut self, header: &crate::http::Header<'_>) {
+        if header.is(b"content-length") {
+            let cl = parse_content_length(header.value);
+            match (self.msg.content_length, cl) {
+                (None, _) => self.msg.content_length = Some(cl),
+                (
+                    Some(ContentLength::Valid { length: a, .. }),
+                    ContentLength::Valid { length: b, .. },
+                ) if a == b => self.msg.anomalies |= Anomalies::CL_DUPLICATE,
+                _ => self.msg.anomalies |= Anomalies::CL_CONFLICT,
+            }
+        } else if header.is(b"transfer-encoding") {
+            let tc = parse_transfer_encoding(header.value);
+            match &mut self.msg.transfer_coding {
+                Some(prev) => prev.merge(tc),
+                None => self.msg.transfer_coding = Some(tc),
+            }
+        } else if header.is(b"host") && self.dir == Direction::ToServer {
+            self.msg.hosts += 1;
+            if self.msg.hosts == 1 {
+                self.msg.host_hash = Some(host_hash(strip_port(header.value)));
+            }
+        }
+    }
+
+    fn end_of_block(&mut self, sh: &mut Shared, sink: &mut dyn EventSink) {
+        if self.state == State::Trailers {
+            self.complete(sh, sink);
+            return;
+        }
+        if self.msg.interim {
+            // An interim answer has no body; the final answer follows on the same transaction.
+            self.msg.active = false;
+            self.state = State::Start;
+            return;
+        }
+        let framing = match self.dir {
+            Direction::ToServer => self.request_framing(),
+            Direction::ToClient => self.response_framing(sh),
+        };
+        sink.on_event(&Event::HeadersComplete {
+            tx: self.msg.tx,
+            dir: self.dir,
+            framing,
+            anomalies: self.msg.anomalies,
+        });
+        match framing {
+            BodyFraming::None => self.complete(sh, sink),
+            BodyFraming::Length(n) => self.state = State::Body { remaining: n },
+            BodyFraming::Chunked => self.state = State::ChunkSize,
+            BodyFraming::UntilClose => self.state = State::UntilClose,
+            BodyFraming::Tunnel => {
+                self.complete(sh, sink);
+                self.state = State::Tunnel;
+            }
+        }
+    }
+
+    /// Decides how much of the message is body from the Content-Length and
+    /// Transfer-Encoding fields seen, and flags what two servers could read differently.
+    fn length_framing(&mut self) -> Option<BodyFraming> {
+        let msg = &mut self.msg;
+        if let Some(tc) = msg.transfer_coding {
+            if msg.content_length.is_some() {
+                msg.anomalies |= Anomalies::CL_AND_TE;
+            }
+            if msg.version == Version::Http10 {
+                msg.anomalies |= Anomalies::TE_IN_HTTP10;
+            }
+            if !tc.chunked_last {
+                msg.anomalies |= Anomalies::TE_NOT_CHUNKED;
+            }
+            if tc.chunked_anywhere {
+                return Some(BodyFraming::Chunked);
+            }
+        }
+        match msg.content_length {
+            Some(ContentLength::Valid {
+                length,
+                leading_zeros,
+            }) => {
+                if leading_zeros {
+                    msg.anomalies |= Anomalies::CL_LEADING_ZEROS;
+                }
+                Some(if length == 0 {
+                    BodyFraming::None
+                } else {
+                    BodyFraming::Length(length)
+                })
+            }
+            Some(ContentLength::Conflicting) => {
+                msg.anomalies |= Anomalies::CL_CONFLICT;
+                Some(BodyFraming::None)
+            }
+            Some(ContentLength::Invalid) => {
+                msg.anomalies |= Anomalies::CL_INVALID;
+                Some(BodyFraming::None)
+            }
+            Some(ContentLength::Overflow) => {
+                msg.anomalies |= Anomalies::CL_OVERFLOW;
+                Some(BodyFraming::None)
+            }
+            None => None,
+        }
+    }
+
+    fn request_framing(&mut self) -> BodyFraming {
+        let msg = &mut self.msg;
+        if msg.version.is_http11_or_later() && msg.hosts == 0 {
+            msg.anomalies |= Anomalies::HOST_MISSING;
+        }
+        if msg.hosts > 1 {
+            msg.anomalies |= Anomalies::HOST_REPEATED;
+        }
+        if let (Some(t), Some(h)) = (msg.target_host_hash, msg.host_hash) {
+            if t != h {
+                msg.anomalies |= Anomalies::HOST_AMBIGUOUS;
+            }
+        }
+        self.length_framing().unwrap_or(BodyFraming::None)
+    }
+
+    fn response_framing(&mut self, sh: &mut Shared) -> BodyFraming {
+        let status = self.msg.status;
+        let tunnel = status == 101
+            || (self.msg.method == MethodKind::Connect && (200..300).contains(&status));
+        if self.msg.method == MethodKind::Connect {
+            sh.connect_answered(self.msg.tx, tunnel);
+        }
+        if tunnel {
+            sh.set_tunnel();
+            return BodyFraming::Tunnel;
+        }
+        let framing = self.length_framing();
+        if self.msg.method == MethodKind::Head || status == 204 || status == 304 {
+            return BodyFraming::None;
+        }
+        match framing {
+            // A response whose transfer coding is not chunked is read until close
+            // (RFC 9112 §6.3 item 4).
+            Some(BodyFraming::Chunked)
+                if !self.msg.transfer_coding.is_some_and(|t| t.chunked_last) =>
+            {
+                BodyFraming::UntilClose
+            }
+            Some(BodyFraming::None)
+                if self
+                    .msg
+                    .content_length
+                    .is_some_and(|c| !matches!(c, ContentLength::Valid { .. })) =>
+            {
+                BodyFraming::UntilClose
+            }
+            Some(f) => f,
+            None if self.msg.transfer_coding.is_some() => BodyFraming::UntilClose,
+            None => BodyFraming::UntilClose,
+        }
+    }
+
+    fn chunk_size(&mut self, sh: &mut Shared, content: &[u8], sink: &mut dyn EventSink) {
+        let line = parse_chunk_size_line(content, sh.limits.max_chunk_extension);
+        self.msg.anomalies |= line.anomalies;
+        match line.size {
+            Some(0) => self.state = State::Trailers,
+            Some(n) => self.state = State::ChunkData { remaining: n },
+            None => {
+                // Framing is lost: end the message and look for the next well-formed one.
+                self.complete(sh, sink);
+                self.resync = true;
+            }
+        }
+    }
+
+    /// Ends the current message and decides what the direction expects next.
+    fn complete(&mut self, sh: &mut Shared, sink: &mut dyn EventSink) {
+        if !self.msg.active {
+            return;
+        }
+        sink.on_event(&Event::MessageComplete {
+            tx: self.msg.tx,
+            dir: self.dir,
+            body_len: self.msg.body_len,
+            anomalies: self.msg.anomalies,
+        });
+        self.msg.active = false;
+        self.state = State::Start;
+        if self.dir == Direction::ToServer && self.msg.method == MethodKind::Connect {
+            match sh.connect_sent(self.msg.tx) {
+                Some(true) => self.state = State::Tunnel,
+                Some(false) => {}
+                None => self.state = State::AwaitConnect,
+            }
+        } else if sh.is_tunnel() {
+            self.state = State::Tunnel;
+        }
+    }
+
+    /// The answer to a CONNECT arrived while this (request) side was waiting for it.
+    pub(crate) fn connect_resolved(
+        &mut self,
+        sh: &mut Shared,
+        tunnel: bool,
+        sink: &mut dyn EventSink,
+    ) {
+        if self.state != State::AwaitConnect {
+            return;
+        }
+        if tunnel {
+            self.state = State::Tunnel;
+            self.carry.clear();
+        } else {
+            self.state = State::Start;
+            self.replay_held(sh, sink);
+        }
+    }
+
+    /// Parses the request bytes held while waiting for a CONNECT answer.
+    fn replay_held(&mut self, sh: &mut Shared, sink: &mut dyn EventSink) {
+        let held = std::mem::take(&mut self.carry);
+        self.run(sh, &held, true, sink);
+        if self.carry.is_empty() {
+            // Keep the allocation for later use.
+            self.carry = held;
+            self.carry.clear();
+        }
+    }
+
+    /// Bytes were lost: keep framing when the gap lies inside a body of known length,
+    /// otherwise end the message and resynchronise on the next well-formed start line.
+    pub(crate) fn gap(&mut self, sh: &mut Shared, len: u64, sink: &mut dyn EventSink) {
+        if self.closed || len == 0 {
+            return;
+        }
+        self.flag(Anomalies::GAP);
+        match self.state {
+            State::Body { remaining } | State::ChunkData { remaining } if len <= remaining => {
+                self.msg.body_len += len;
+                let left = remaining - len;
+                self.state = match self.state {
+                    State::Body { .. } if left == 0 => {
+                        self.complete(sh, sink);
+                        return;
+                    }
+                    State::Body { .. } => State::Body { remaining: left },
+                    _ if left == 0 => State::ChunkDataEnd,
+                    _ => State::ChunkData { remaining: left },
+                };
+            }
+            State::UntilClose => self.msg.body_len += len,
+            State::Tunnel => {}
+            State::AwaitConnect => {
+                // The held bytes are no longer contiguous with what follows.
+                self.carry.clear();
+            }
+            _ => {
+                self.elem = None;
+                self.resume = None;
+                self.carry.clear();
+                self.flag(Anomalies::TRUNCATED);
+                self.complete(sh, sink);
+                self.state = State::Start;
+                self.resync = true;
+                self.pending |= Anomalies::GAP;
+            }
+        }
+    }
+
+    /// The direction ended: an element cut short is handled as it is, and a message in
+    /// progress ends (flagged truncated unless it was a body delimited by the close).
+    pub(crate) fn close(&mut self, sh: &mut Shared, sink: &mut dyn EventSink) {
+        if self.closed {
+            return;
+        }
+        if self.state == State::AwaitConnect {
+            self.state = State::Start;
+            sh.connect_abandoned();
+            self.replay_held(sh, sink);
+        }
+        if let Some(p) = self.elem.take() {
+            if !p.handled && !self.carry.is_empty() {
+                if !p.scanner.complete_at_eof() {
+                    self.flag(Anomalies::TRUNCATED);
+                }
+                self.element_from_carry(sh, p.scanner.total(), false, sink);
+            }
+        }
+        self.carry = Vec::new();
+        if self.state == State::Headers && self.msg.active && self.msg.version == Version::Missing {
+            // An HTTP/0.9 request has no header block: the close ends it, complete.
+            sink.on_event(&Event::HeadersComplete {
+                tx: self.msg.tx,
+                dir: self.dir,
+                framing: BodyFraming::None,
+                anomalies: self.msg.anomalies,
+            });
+            self.state = State::Start;
+        }
+        match self.state {
+            State::UntilClose | State::Tunnel | State::Start => {}
+            State::Headers if !self.msg.active => {}
+            _ => self.flag(Anomalies::TRUNCATED),
+        }
+        self.complete(sh, sink);
+        self.closed = true;
+    }
+}
+
+/// Copies `data` to `buf` without letting `buf` grow past `cap` bytes.
+fn append_capped(buf: &mut Vec<u8>, data: &[u8], cap: usize) {
+    let room = cap.saturating_sub(buf.len());
+    buf.extend_from_slice(&data[..room.min(data.len())]);
+}
+
+/// Removes the line terminator (LF or CRLF) of a complete element; a truncated element has
+/// none. Flags a bare LF.
+fn strip_terminator(bytes: &[u8], truncated: bool) -> (&[u8], Anomalies) {
+    if truncated {
+        return (bytes, Anomalies::empty());
+    }
+    match bytes {
+        [rest @ .., b'\r', b'\n'] => (rest, Anomalies::empty()),
+        [rest @ .., b'\n'] => (rest, Anomalies::BARE_LF),
+        _ => (bytes, Anomalies::empty()),
+    }
+}
+
+/// Flags bare LFs and lone CRs inside an element (between the continuation lines of a field,
+/// or a CR in the middle of a line).
+fn line_end_anomalies(content: &[u8]) -> Anomalies {
+    let mut a = Anomalies::empty();
+    let mut search = content;
+    let mut offset = 0;
+    while let Some(p) = memchr::memchr2(b'\r', b'\n', search) {
+        let at = offset + p;
+        match content[at] {
+            b'\n' if at == 0 || content[at - 1] != b'\r' => a |= Anomalies::BARE_LF,
+            b'\r' if content.get(at + 1) != Some(&b'\n') => a |= Anomalies::LONE_CR,
+            _ => {}
+        }
+        offset = at + 1;
+        search = &content[offset..];
+    }
+    a
+}
+
+/// The host of an absolute-form target, without userinfo and port.
+fn absolute_target_host(target: &[u8]) -> Option<&[u8]> {
+    let after = &target[memchr::memmem::find(target, b"://")? + 3..];
+    let end = after
+        .iter()
+        .position(|&b| matches!(b, b'/' | b'?' | b'#'))
+        .unwrap_or(after.len());
+    let authority = &after[..end];
+    let host_port = match memchr::memrchr(b'@', authority) {
+        Some(at) => &authority[at + 1..],
+        None => authority,
+    };
+    Some(strip_port(host_port))
+}
+
+/// `host[:port]` or `[v6][:port]` without the port.
+fn strip_port(hostport: &[u8]) -> &[u8] {
+    let hostport = crate::http::token::trim_ows(hostport);
+    if hostport.first() == Some(&b'[') {
+        return match memchr::memchr(b']', hostport) {
+            Some(end) => &hostport[..=end],
+            None => hostport,
+        };
+    }
+    // More than one colon without brackets is a bare IPv6 address: it has no port.
+    match memchr::memrchr(b':', hostport) {
+        Some(c)
+            if memchr::memchr(b':', hostport) == Some(c)
+                && hostport[c + 1..].iter().all(u8::is_ascii_digit) =>
+        {
+            &hostport[..c]
+        }
+        _ => hostport,
+    }
+}
+
+/// FNV-1a of the lower-cased host without a trailing dot: Host and target are compared by
+/// hash so that no copy of either is kept.
+fn host_hash(host: &[u8]) -> u64 {
+    let host = host.strip_suffix(b".").unwrap_or(host);
+    host.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, &b| {
+        (h ^ u64::from(b.to_ascii_lowercase())).wrapping_mul(0x0000_0100_0000_01b3)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn terminators() {
+        assert_eq!(
+            strip_terminator(b"abc\r\n", false),
+            (&b"abc"[..], Anomalies::empty())
+        );
+        assert_eq!(
+            strip_terminator(b"abc\n", false),
+            (&b"abc"[..], Anomalies::BARE_LF)
+        );
+        assert_eq!(strip_terminator(b"abc\r\n", true).0, b"abc\r\n");
+        assert_eq!(line_end_anomalies(b"a\r\n b"), Anomalies::empty());
+        assert_eq!(line_end_anomalies(b"a\n b"), Anomalies::BARE_LF);
+        assert_eq!(line_end_anomalies(b"a\rb"), Anomalies::LONE_CR);
+        assert_eq!(line_end_anomalies(b"a\r"), Anomalies::LONE_CR);
+    }
+
+    #[test]
+    fn hosts_compare_without_port_case_or_userinfo() {
+        let t = absolute_target_host(b"http://user@EXAMPLE.com:80/x").map(host_hash);
+        assert_eq!(t, Some(host_hash(strip_port(b"example.com"))));
+        assert_eq!(strip_port(b"[fd00:ec2::254]:80"), b"[fd00:ec2::254]");
+        assert_eq!(strip_port(b"169.254.169.254:80"), b"169.254.169.254");
+        assert_eq!(strip_port(b"fd00:ec2::254"), b"fd00:ec2::254");
+        assert_ne!(host_hash(b"a.example"), host_hash(b"b.example"));
+    }
+}

@@ -1,0 +1,177 @@
+//! Finding where the next element ends, across any number of chunks.
+//!
+//! An *element* is the unit the grammar parsers of [`crate::http`] take whole: a line, or a
+//! header field together with its continuation lines. The scanner is resumable: fed the bytes
+//! of one element in any number of pieces, it reaches the same end at the same offset, and it
+//! looks at each byte once (the 2024 libhtp CVEs were re-scans of partial lines).
+
+/// What kind of element is being scanned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ElementKind {
+    /// Ends at the first LF.
+    Line,
+    /// A header field: ends at an LF not followed by SP or HTAB, so the byte after the LF must
+    /// be seen before the field is complete. An empty first line (the end of the header
+    /// block) ends at its LF.
+    Field,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    InLine,
+    AfterLf,
+}
+
+/// Resumable element-end finder; see the module docs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Scanner {
+    kind: ElementKind,
+    phase: Phase,
+    /// Bytes of the element seen so far, terminators included.
+    total: usize,
+    /// Bytes of the current line before its LF.
+    line_len: usize,
+    /// First byte of the element, to tell an empty line ("\n" or "\r\n").
+    first: Option<u8>,
+    folds: u32,
+    max_folds: u32,
+    /// The fold limit was reached: a further continuation line starts a new element.
+    folds_exceeded: bool,
+}
+
+impl Scanner {
+    pub(crate) fn new(kind: ElementKind, max_folds: u32) -> Scanner {
+        Scanner {
+            kind,
+            phase: Phase::InLine,
+            total: 0,
+            line_len: 0,
+            first: None,
+            folds: 0,
+            max_folds,
+            folds_exceeded: false,
+        }
+    }
+
+    /// Bytes of the element seen so far.
+    pub(crate) fn total(&self) -> usize {
+        self.total
+    }
+
+    /// Whether the element ended at the fold limit.
+    pub(crate) fn folds_exceeded(&self) -> bool {
+        self.folds_exceeded
+    }
+
+    /// Scans the next piece of the element. Returns `Some(n)` when the element ends after the
+    /// first `n` bytes of `data`, `None` when all of `data` belongs to it and more is needed.
+    pub(crate) fn scan(&mut self, data: &[u8]) -> Option<usize> {
+        let mut i = 0;
+        loop {
+            match self.phase {
+                Phase::InLine => {
+                    let rest = data.get(i..)?;
+                    if self.first.is_none() {
+                        self.first = rest.first().copied();
+                    }
+                    match memchr::memchr(b'\n', rest) {
+                        None => {
+                            self.total += rest.len();
+                            self.line_len += rest.len();
+                            return None;
+                        }
+                        Some(k) => {
+                            let line_len = self.line_len + k;
+                            i += k + 1;
+                            self.total += k + 1;
+                            self.line_len = 0;
+                            match self.kind {
+                                ElementKind::Line => return Some(i),
+                                ElementKind::Field => {
+                                    let empty_first_line = self.folds == 0
+                                        && (line_len == 0
+                                            || (line_len == 1 && self.first == Some(b'\r')));
+                                    if empty_first_line {
+                                        return Some(i);
+                                    }
+                                    self.phase = Phase::AfterLf;
+                                }
+                            }
+                        }
+                    }
+                }
+                Phase::AfterLf => {
+                    let next = *data.get(i)?;
+                    if next == b' ' || next == b'\t' {
+                        if self.folds >= self.max_folds {
+                            self.folds_exceeded = true;
+                            return Some(i);
+                        }
+                        self.folds += 1;
+                        self.phase = Phase::InLine;
+                    } else {
+                        return Some(i);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Whether the element is complete if the stream ends now (only the fold look-ahead was
+    /// missing), as opposed to cut in the middle of a line.
+    pub(crate) fn complete_at_eof(&self) -> bool {
+        self.phase == Phase::AfterLf
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn whole(kind: ElementKind, data: &[u8]) -> Option<usize> {
+        Scanner::new(kind, 8).scan(data)
+    }
+
+    #[test]
+    fn lines_end_at_lf() {
+        assert_eq!(
+            whole(ElementKind::Line, b"GET / HTTP/1.1\r\nHost"),
+            Some(16)
+        );
+        assert_eq!(whole(ElementKind::Line, b"abc"), None);
+    }
+
+    #[test]
+    fn fields_need_the_next_byte() {
+        assert_eq!(whole(ElementKind::Field, b"Host: a\r\n"), None);
+        assert_eq!(whole(ElementKind::Field, b"Host: a\r\nX"), Some(9));
+        assert_eq!(
+            whole(ElementKind::Field, b"Host: a\r\n b\r\n\r\n"),
+            Some(13)
+        );
+        assert_eq!(whole(ElementKind::Field, b"\r\nGET"), Some(2));
+        assert_eq!(whole(ElementKind::Field, b"\nGET"), Some(1));
+    }
+
+    #[test]
+    fn fold_limit_ends_the_field() {
+        let mut s = Scanner::new(ElementKind::Field, 1);
+        assert_eq!(s.scan(b"A: 1\r\n 2\r\n 3\r\n\r\n"), Some(10));
+        assert!(s.folds_exceeded());
+    }
+
+    #[test]
+    fn every_split_finds_the_same_end() {
+        let data = b"X-aws-ec2-metadata-token: abc\r\n\tdef\r\n \r\nNext: 1\r\n";
+        let expect = whole(ElementKind::Field, data).expect("complete");
+        for split in 0..data.len() {
+            let mut s = Scanner::new(ElementKind::Field, 8);
+            let got = match s.scan(&data[..split]) {
+                Some(n) => n,
+                None => split + s.scan(&data[split..]).expect("complete"),
+            };
+            assert_eq!(got, expect, "split at {split}");
+            assert_eq!(s.total(), expect);
+        }
+    }
+}

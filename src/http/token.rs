@@ -1,0 +1,103 @@
+//! Byte classes of RFC 9110 / RFC 9112, as lookup tables (the httparse way: one load per byte).
+
+/// `tchar = "!" / "#" / "$" / "%" / "&" / "'" / "*" / "+" / "-" / "." / "^" / "_" / "`" / "|"
+/// / "~" / DIGIT / ALPHA` (RFC 9110 §5.6.2): the bytes of a method or a header name.
+static TCHAR: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        t[b] = c.is_ascii_alphanumeric()
+            || matches!(
+                c,
+                b'!' | b'#'
+                    | b'$'
+                    | b'%'
+                    | b'&'
+                    | b'\''
+                    | b'*'
+                    | b'+'
+                    | b'-'
+                    | b'.'
+                    | b'^'
+                    | b'_'
+                    | b'`'
+                    | b'|'
+                    | b'~'
+            );
+        b += 1;
+    }
+    t
+};
+
+/// Whether `b` is a `tchar`.
+#[inline]
+pub fn is_tchar(b: u8) -> bool {
+    TCHAR[b as usize]
+}
+
+/// Whether every byte of `s` is a `tchar` and `s` is not empty (`token = 1*tchar`).
+#[inline]
+pub fn is_token(s: &[u8]) -> bool {
+    !s.is_empty() && s.iter().all(|&b| is_tchar(b))
+}
+
+/// Whitespace inside a start line or around a header value: SP and HTAB (RFC 9110 §5.6.3 OWS).
+/// VT, FF and a lone CR are accepted by some servers as separators too; the callers flag them.
+#[inline]
+pub fn is_ows(b: u8) -> bool {
+    b == b' ' || b == b'\t'
+}
+
+/// Whitespace a lenient server splits a request line on: SP, HTAB, VT, FF, CR.
+#[inline]
+pub fn is_lenient_space(b: u8) -> bool {
+    matches!(b, b' ' | b'\t' | 0x0b | 0x0c | b'\r')
+}
+
+/// A control byte other than HTAB: not allowed in field values or start lines (RFC 9110 §5.5).
+#[inline]
+pub fn is_ctl(b: u8) -> bool {
+    (b < 0x20 && b != b'\t') || b == 0x7f
+}
+
+/// Trims OWS from both ends.
+pub fn trim_ows(mut s: &[u8]) -> &[u8] {
+    while let [first, rest @ ..] = s {
+        if is_ows(*first) {
+            s = rest;
+        } else {
+            break;
+        }
+    }
+    while let [rest @ .., last] = s {
+        if is_ows(*last) {
+            s = rest;
+        } else {
+            break;
+        }
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tchar_table_matches_the_abnf() {
+        for b in b"!#$%&'*+-.^_`|~09azAZ" {
+            assert!(is_tchar(*b), "{}", *b as char);
+        }
+        for b in b" \t\r\n\":;(),/<=>?@[\\]{}\x00\x7f\x80\xff" {
+            assert!(!is_tchar(*b), "{b:#x}");
+        }
+    }
+
+    #[test]
+    fn trims_only_sp_and_htab() {
+        assert_eq!(trim_ows(b" \t a b \t"), b"a b");
+        assert_eq!(trim_ows(b"\r"), b"\r");
+        assert_eq!(trim_ows(b"   "), b"");
+    }
+}
