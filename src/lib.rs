@@ -24,3 +24,4 @@
 pub mod conversation;
 pub mod flow;
 pub mod http;
+pub mod normalize;
