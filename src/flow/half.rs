@@ -306,7 +306,7 @@ impl Half {
                                         yielded: false,
                                     };
                                 }
-                                self.carry.extend_from_slice(rest);
+                                append_capped(&mut self.carry, rest, max);
                             }
                             self.elem = Some(p);
                             pos = input.len();
@@ -846,9 +846,15 @@ impl Half {
 }
 
 /// Copies `data` to `buf` without letting `buf` grow past `cap` bytes.
+/// The buffer never holds more than `cap` bytes and, unlike the amortised growth of
+/// `extend`, never reserves more than `cap` either.
 fn append_capped(buf: &mut Vec<u8>, data: &[u8], cap: usize) {
-    let room = cap.saturating_sub(buf.len());
-    buf.extend_from_slice(&data[..room.min(data.len())]);
+    let take = cap.saturating_sub(buf.len()).min(data.len());
+    if buf.capacity() < buf.len() + take {
+        let want = (buf.len() + take).max(buf.capacity() * 2).min(cap);
+        buf.reserve_exact(want - buf.len());
+    }
+    buf.extend_from_slice(&data[..take]);
 }
 
 /// Removes the line terminator (LF or CRLF) of a complete element; a truncated element has

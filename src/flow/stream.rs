@@ -304,3 +304,288 @@ impl HttpStream {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::flow::transaction::{Collector, Transaction};
+    use crate::flow::{BodyFraming, Limits};
+
+    /// Feeds (direction, bytes) steps whole, then closes both sides.
+    fn run(steps: &[(Direction, &[u8])]) -> Vec<Transaction> {
+        run_with(HttpStream::new(), steps)
+    }
+
+    fn run_with(mut s: HttpStream, steps: &[(Direction, &[u8])]) -> Vec<Transaction> {
+        let mut c = Collector::with_body_capture(1 << 16);
+        for (dir, data) in steps {
+            s.feed(*dir, data, &mut c);
+        }
+        s.close(Direction::ToServer, &mut c);
+        s.close(Direction::ToClient, &mut c);
+        c.into_transactions()
+    }
+
+    const C: Direction = Direction::ToServer;
+    const S: Direction = Direction::ToClient;
+
+    fn req(t: &Transaction) -> &crate::flow::transaction::MessageRecord {
+        t.request.as_ref().expect("a request")
+    }
+
+    fn resp(t: &Transaction) -> &crate::flow::transaction::MessageRecord {
+        t.response.as_ref().expect("a response")
+    }
+
+    #[test]
+    fn pipelined_requests_pair_with_responses_in_order() {
+        let txs = run(&[
+            (C, b"GET /a HTTP/1.1\r\nHost: x\r\n\r\nGET /b HTTP/1.1\r\nHost: x\r\n\r\n"),
+            (S, b"HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nAHTTP/1.1 404 No\r\nContent-Length: 0\r\n\r\n"),
+        ]);
+        assert_eq!(txs.len(), 2);
+        assert_eq!(
+            (req(&txs[0]).uri.as_slice(), resp(&txs[0]).status),
+            (&b"/a"[..], 200)
+        );
+        assert_eq!(
+            (req(&txs[1]).uri.as_slice(), resp(&txs[1]).status),
+            (&b"/b"[..], 404)
+        );
+        assert_eq!(resp(&txs[0]).body, b"A");
+    }
+
+    #[test]
+    fn chunked_body_with_extensions_and_trailers() {
+        let txs = run(&[(
+            C,
+            b"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n\
+              3;ext=1\r\nabc\r\n2\r\nde\r\n0\r\nX-Trailer: t\r\n\r\nGET /next HTTP/1.1\r\nHost: x\r\n\r\n",
+        )]);
+        assert_eq!(txs.len(), 2);
+        let r = req(&txs[0]);
+        assert_eq!((r.body.as_slice(), r.body_len), (&b"abcde"[..], 5));
+        assert_eq!(r.trailers, [(b"X-Trailer".to_vec(), b"t".to_vec())]);
+        assert!(r.anomalies.contains(Anomalies::CHUNK_EXTENSION));
+        assert_eq!(req(&txs[1]).uri, b"/next");
+    }
+
+    #[test]
+    fn te_wins_over_cl_and_the_smuggled_request_surfaces() {
+        let txs = run(&[(
+            C,
+            b"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nContent-Length: 50\r\n\r\n\
+              0\r\n\r\nGET /latest/meta-data/ HTTP/1.1\r\nHost: 169.254.169.254\r\n\r\n",
+        )]);
+        assert_eq!(txs.len(), 2);
+        assert!(req(&txs[0]).anomalies.contains(Anomalies::CL_AND_TE));
+        assert_eq!(req(&txs[1]).uri, b"/latest/meta-data/");
+    }
+
+    #[test]
+    fn head_204_304_and_interim_answers_have_no_body() {
+        let txs = run(&[
+            (
+                C,
+                b"HEAD / HTTP/1.1\r\nHost: x\r\n\r\nGET / HTTP/1.1\r\nHost: x\r\n\r\n",
+            ),
+            (C, b"GET / HTTP/1.1\r\nHost: x\r\n\r\n"),
+            (
+                S,
+                b"HTTP/1.1 200 OK\r\nContent-Length: 99\r\n\r\n\
+                  HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 204 No Content\r\n\r\n\
+                  HTTP/1.1 304 Not Modified\r\nContent-Length: 5\r\n\r\n",
+            ),
+        ]);
+        assert_eq!(txs.len(), 3);
+        assert_eq!(resp(&txs[0]).body_len, 0);
+        assert_eq!(txs[1].interim, [100]);
+        assert_eq!(resp(&txs[1]).status, 204);
+        assert_eq!(resp(&txs[2]).framing, Some(BodyFraming::None));
+        assert!(txs.iter().all(|t| resp(t).complete));
+    }
+
+    #[test]
+    fn connect_answered_2xx_becomes_a_tunnel() {
+        let mut s = HttpStream::new();
+        let mut c = Collector::new();
+        s.feed(
+            C,
+            b"CONNECT 169.254.169.254:80 HTTP/1.1\r\nHost: 169.254.169.254:80\r\n\r\n",
+            &mut c,
+        );
+        assert!(s.awaits_connect_answer());
+        s.feed(C, b"\x16\x03\x01 binary", &mut c);
+        s.feed(
+            S,
+            b"HTTP/1.1 200 Connection established\r\n\r\n\x16\x03\x03",
+            &mut c,
+        );
+        assert!(s.is_tunnel());
+        s.feed(C, b"GET /not-http HTTP/1.1\r\n\r\n", &mut c);
+        let txs = c.into_transactions();
+        assert_eq!(txs.len(), 1);
+        assert_eq!(resp(&txs[0]).framing, Some(BodyFraming::Tunnel));
+    }
+
+    #[test]
+    fn connect_refused_parses_the_held_request() {
+        let txs = run(&[
+            (C, b"CONNECT a:443 HTTP/1.1\r\nHost: a\r\n\r\nGET /latest/api/token HTTP/1.1\r\nHost: b\r\n\r\n"),
+            (S, b"HTTP/1.1 407 Proxy Auth\r\nContent-Length: 0\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"),
+        ]);
+        assert_eq!(txs.len(), 2);
+        assert_eq!(req(&txs[1]).uri, b"/latest/api/token");
+        assert_eq!(resp(&txs[1]).status, 200);
+        assert!(!resp(&txs[1])
+            .anomalies
+            .contains(Anomalies::RESPONSE_WITHOUT_REQUEST));
+    }
+
+    #[test]
+    fn gap_inside_a_body_keeps_framing() {
+        let mut s = HttpStream::new();
+        let mut c = Collector::new();
+        s.feed(
+            C,
+            b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nab",
+            &mut c,
+        );
+        s.gap(C, 6, &mut c);
+        s.feed(C, b"cdGET /b HTTP/1.1\r\nHost: x\r\n\r\n", &mut c);
+        let txs = c.into_transactions();
+        assert_eq!(txs.len(), 2);
+        assert_eq!(req(&txs[0]).body_len, 10);
+        assert!(req(&txs[0]).anomalies.contains(Anomalies::GAP));
+        assert_eq!(req(&txs[1]).uri, b"/b");
+    }
+
+    #[test]
+    fn gap_in_a_head_resynchronises_on_a_well_formed_request() {
+        let mut s = HttpStream::new();
+        let mut c = Collector::new();
+        s.feed(C, b"GET /a HTTP/1.1\r\nHo", &mut c);
+        s.gap(C, 100, &mut c);
+        s.feed(
+            C,
+            b"ader tail\r\nfoo bar\r\n\r\nGET /latest/meta-data/ HTTP/1.1\r\n\r\n",
+            &mut c,
+        );
+        let txs = c.into_transactions();
+        assert_eq!(txs.len(), 2);
+        assert!(req(&txs[0])
+            .anomalies
+            .contains(Anomalies::GAP | Anomalies::TRUNCATED));
+        let second = req(&txs[1]);
+        assert_eq!(second.uri, b"/latest/meta-data/");
+        assert!(second
+            .anomalies
+            .contains(Anomalies::GAP | Anomalies::JUNK_BEFORE_MESSAGE));
+    }
+
+    #[test]
+    fn long_line_is_inspected_by_its_prefix_and_parsing_goes_on() {
+        let limits = Limits {
+            max_line_len: 64,
+            ..Limits::default()
+        };
+        let junk = vec![b'a'; 500];
+        let mut stream = b"GET / HTTP/1.1\r\nX-Junk: ".to_vec();
+        stream.extend_from_slice(&junk);
+        stream.extend_from_slice(b"\r\nX-aws-ec2-metadata-token: t\r\n\r\n");
+        for piece in [stream.len(), 1, 7, 63, 64, 65] {
+            let mut s = HttpStream::with_limits(limits);
+            let mut c = Collector::new();
+            for p in stream.chunks(piece) {
+                s.feed(C, p, &mut c);
+            }
+            assert!(
+                s.request.heap_bytes() <= 64,
+                "piece {piece}: {}",
+                s.request.heap_bytes()
+            );
+            let txs = c.into_transactions();
+            let r = req(&txs[0]);
+            assert!(
+                r.anomalies.contains(Anomalies::LINE_TOO_LONG),
+                "piece {piece}"
+            );
+            assert_eq!(r.headers.len(), 2, "piece {piece}");
+            assert_eq!(r.headers[0].1.len(), 64 - b"X-Junk: ".len());
+            assert_eq!(r.headers[1].0, b"X-aws-ec2-metadata-token");
+        }
+    }
+
+    #[test]
+    fn too_many_headers_still_frame_the_body() {
+        let limits = Limits {
+            max_headers: 3,
+            ..Limits::default()
+        };
+        let mut m = b"POST / HTTP/1.1\r\n".to_vec();
+        for i in 0..5 {
+            m.extend_from_slice(format!("X-{i}: v\r\n").as_bytes());
+        }
+        m.extend_from_slice(b"Content-Length: 4\r\n\r\nGET /GET / HTTP/1.1\r\n\r\n");
+        let txs = run_with(HttpStream::with_limits(limits), &[(C, &m)]);
+        assert_eq!(txs.len(), 2);
+        assert_eq!(req(&txs[0]).headers.len(), 3);
+        assert_eq!(req(&txs[0]).body, b"GET ");
+        assert!(req(&txs[0]).anomalies.contains(Anomalies::TOO_MANY_HEADERS));
+    }
+
+    #[test]
+    fn live_transactions_are_bounded() {
+        let limits = Limits {
+            max_live_transactions: 2,
+            ..Limits::default()
+        };
+        let m = b"GET / HTTP/1.0\r\n\r\n".repeat(3);
+        let mut s = HttpStream::with_limits(limits);
+        let mut c = Collector::new();
+        s.feed(C, &m, &mut c);
+        assert_eq!(s.shared.waiting.len(), 2);
+        let txs = c.into_transactions();
+        assert!(req(&txs[2])
+            .anomalies
+            .contains(Anomalies::TOO_MANY_TRANSACTIONS));
+    }
+
+    #[test]
+    fn in_place_mode_reports_consumed_and_needed() {
+        let mut s = HttpStream::new();
+        let mut c = Collector::new();
+        let data = b"GET /latest/meta-data/ HTTP/1.1\r\nHost: 169.2";
+        let p = s.parse_in_place(C, data, &mut c);
+        assert_eq!(p.consumed, 33);
+        assert!(p.needed >= data.len() - 33 + 1);
+        let mut rest = data[p.consumed..].to_vec();
+        rest.extend_from_slice(b"54.169.254\r\n\r\n");
+        let p = s.parse_in_place(C, &rest, &mut c);
+        assert_eq!((p.consumed, p.needed), (rest.len(), 0));
+        assert_eq!(s.request.heap_bytes(), 0, "no carry-over in place mode");
+        let txs = c.into_transactions();
+        assert_eq!(req(&txs[0]).headers[0].1, b"169.254.169.254");
+    }
+
+    #[test]
+    fn response_without_request_and_http09_answer() {
+        let txs = run(&[(S, b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")]);
+        assert!(resp(&txs[0])
+            .anomalies
+            .contains(Anomalies::RESPONSE_WITHOUT_REQUEST));
+        let txs = run(&[(C, b"GET /\r\n"), (S, b"<html>body</html>")]);
+        assert_eq!(req(&txs[0]).anomalies, Anomalies::VERSION_MISSING);
+        assert!(resp(&txs[0]).anomalies.contains(Anomalies::NO_STATUS_LINE));
+        assert_eq!(resp(&txs[0]).body, b"<html>body</html>");
+    }
+
+    #[test]
+    fn data_after_close_is_ignored() {
+        let mut s = HttpStream::new();
+        let mut c = Collector::new();
+        s.close(C, &mut c);
+        s.feed(C, b"GET / HTTP/1.1\r\n\r\n", &mut c);
+        assert_eq!(c.transactions().count(), 0);
+    }
+}
