@@ -16,7 +16,11 @@ fn run(args: &[&str]) -> Output {
 #[test]
 fn http_dump_prints_one_json_line_per_transaction() {
     let out = run(&["http-dump", BOTOCORE]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let text = String::from_utf8(out.stdout).expect("UTF-8");
     let lines: Vec<serde_json::Value> = text
         .lines()
