@@ -22,6 +22,10 @@
 #![deny(rustdoc::broken_intra_doc_links)]
 
 pub mod conversation;
+pub mod event;
 pub mod flow;
 pub mod http;
+pub mod imds;
+pub mod key;
 pub mod normalize;
+pub mod policy;

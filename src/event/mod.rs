@@ -1,0 +1,75 @@
+//! Alerts: the model the engine produces, and its renderings for Suricata's EVE pipelines
+//! and for SIEMs (Elastic Common Schema field names).
+
+#![forbid(unsafe_code)]
+
+use crate::flow::TxId;
+use crate::http::Anomalies;
+use crate::imds::{Indicators, Provider, Signature, Stage};
+use crate::key::FlowKey;
+use crate::policy::Decision;
+
+/// HTTP fields of the transaction an alert is about, as sent (bounded copies).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct HttpInfo {
+    /// Host header value, or the authority of an absolute-form / CONNECT target.
+    pub hostname: Vec<u8>,
+    /// Raw request target.
+    pub url: Vec<u8>,
+    /// Method.
+    pub method: Vec<u8>,
+    /// User-Agent header value.
+    pub user_agent: Vec<u8>,
+    /// Protocol token (`HTTP/1.1`).
+    pub protocol: Vec<u8>,
+    /// Response status, once seen.
+    pub status: Option<u16>,
+    /// The normalised path the matcher used, when it differs from the raw target's path.
+    pub normalized_path: Option<Vec<u8>>,
+}
+
+/// What is known of the host that answered.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Responder {
+    /// IP TTL / hop limit of the responder's packets, when the caller supplied it. The real
+    /// IMDS answers with 1; an impersonator a hop or more away usually does not.
+    pub ttl: Option<u8>,
+    /// The responder's MAC address, when known.
+    pub mac: Option<[u8; 6]>,
+}
+
+/// One alert (kept also when suppressed, so that suppressed alerts can be counted and shown).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Alert {
+    /// Time of the observation, microseconds since the Unix epoch (0 when unknown).
+    pub timestamp_us: u64,
+    /// The flow.
+    pub key: FlowKey,
+    /// The transaction, for HTTP alerts; `None` for address-only contact.
+    pub tx: Option<TxId>,
+    /// The signature raised.
+    pub signature: Signature,
+    /// Every indicator seen on the transaction (or flow).
+    pub indicators: Indicators,
+    /// How far the exchange got.
+    pub stage: Stage,
+    /// The metadata service concerned.
+    pub provider: Provider,
+    /// The policy's verdict.
+    pub decision: Decision,
+    /// HTTP fields, when HTTP was seen.
+    pub http: Option<HttpInfo>,
+    /// The responder, when known.
+    pub responder: Responder,
+    /// Short human-readable statements of what was seen (`"host 0xa9fea9fe is 169.254.169.254"`).
+    pub evidence: Vec<String>,
+    /// HTTP anomalies of the transaction (request and response).
+    pub anomalies: Anomalies,
+}
+
+impl Alert {
+    /// Whether the policy suppressed the alert.
+    pub fn is_suppressed(&self) -> bool {
+        matches!(self.decision, Decision::Suppressed { .. })
+    }
+}
