@@ -196,6 +196,26 @@ impl Half {
                 };
             }
             let rest = &input[pos..];
+            // The rest of a line whose prefix was already handled is skipped first, whatever
+            // state handling it led to (a long chunk-size line leads into chunk data).
+            if let Some(mut p) = self.elem.filter(|p| p.handled) {
+                match p.scanner.scan(rest) {
+                    Some(end) => {
+                        self.elem = None;
+                        pos += end;
+                        // Known only now that the field ended; the whole-buffer path flags it
+                        // when it handles the field, before any later element either way.
+                        if p.scanner.folds_exceeded() {
+                            self.flag(Anomalies::TOO_MANY_FOLDS);
+                        }
+                    }
+                    None => {
+                        self.elem = Some(p);
+                        pos = input.len();
+                    }
+                }
+                continue;
+            }
             match self.state {
                 State::Body { remaining } | State::ChunkData { remaining } => {
                     let n = usize::try_from(remaining)
@@ -217,13 +237,9 @@ impl Half {
                 }
                 State::Tunnel => pos = input.len(),
                 State::AwaitConnect => {
-                    if !copy {
-                        return Run {
-                            consumed: pos,
-                            needed: 1,
-                            yielded: false,
-                        };
-                    }
+                    // Held by the parser in both modes (bounded by max_carry_over): the answer
+                    // may arrive before the caller presents these bytes again, and the events
+                    // must not depend on the feeding mode.
                     if self.carry.len() + rest.len() <= sh.limits.max_carry_over {
                         self.carry.extend_from_slice(rest);
                         pos = input.len();
@@ -377,7 +393,9 @@ impl Half {
             State::Start => self.start_line(sh, content, &el, anomalies, sink),
             State::Headers | State::Trailers => {
                 self.msg.anomalies |= anomalies;
-                self.msg.head_bytes = self.msg.head_bytes.saturating_add(el.total);
+                // Inspected bytes, not wire bytes: an over-long line counts by its prefix, which
+                // is the same whether the line came whole or in pieces.
+                self.msg.head_bytes = self.msg.head_bytes.saturating_add(el.bytes.len());
                 if content.is_empty() {
                     self.end_of_block(sh, sink);
                 } else {
@@ -495,8 +513,10 @@ impl Half {
                 anomalies: self.msg.anomalies,
             });
             self.state = State::UntilClose;
+            // Only the inspected prefix of an over-long first line counts as body: the rest of
+            // that line is skipped like any over-long line, so the count does not depend on
+            // where the input was split.
             self.body(el.bytes, sink);
-            self.msg.body_len += (el.total - el.bytes.len()) as u64;
         }
     }
 

@@ -216,8 +216,10 @@ impl HttpStream {
         self.run(dir, data, true, sink);
     }
 
-    /// Suricata-style feeding that never copies: parses what is complete in `data` and
-    /// returns how much was consumed. The caller keeps the unconsumed tail and presents it
+    /// Suricata-style feeding that does not copy: parses what is complete in `data` and
+    /// returns how much was consumed. (One exception: request bytes sent before the answer to
+    /// a CONNECT are held by the parser, up to `max_carry_over`, because that answer decides
+    /// whether they are HTTP.) The caller keeps the unconsumed tail and presents it
     /// again, with more bytes after it, in its next call for this direction (the part already
     /// scanned is not scanned again). At the end of the stream, hand the tail to
     /// [`HttpStream::feed`] before [`HttpStream::close`].
