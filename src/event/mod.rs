@@ -9,6 +9,12 @@ use crate::imds::{Indicators, Provider, Signature, Stage};
 use crate::key::FlowKey;
 use crate::policy::Decision;
 
+mod ecs;
+mod eve;
+
+pub use ecs::{to_ecs, write_ecs_line, ECS_VERSION};
+pub use eve::{to_eve, to_text, write_eve_line, write_text_line, CATEGORY};
+
 /// HTTP fields of the transaction an alert is about, as sent (bounded copies).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct HttpInfo {
