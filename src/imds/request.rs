@@ -1,0 +1,528 @@
+//! Request-side evidence: what a request's line and headers say about metadata access.
+//!
+//! The matcher is fed the parser's events for one request ([`RequestMatcher::on_request_line`],
+//! [`RequestMatcher::on_header`]) and keeps only flags and small facts: nothing borrowed
+//! outlives an event, and nothing is allocated unless a path had to be decoded.
+
+use super::targets::{
+    endpoint_of_name, has_segment_prefix, host_endpoint_of_address, Endpoint, CREDENTIAL_PATHS,
+    HEADER_SIGNS, PATH_PREFIXES,
+};
+use super::{Indicators, Provider};
+use crate::http::{Header, RequestLine};
+use crate::normalize::{
+    normalize_path, parse_authority, split_target, HostFlags, HostName, PathFlags, RequestTarget,
+};
+
+/// Path flags that are evasions rather than ordinary spelling.
+const EVASIVE_PATH: PathFlags = PathFlags::PERCENT_DECODED
+    .union(PathFlags::DOUBLE_ENCODED)
+    .union(PathFlags::OVERLONG_UTF8)
+    .union(PathFlags::IIS_UNICODE)
+    .union(PathFlags::BACKSLASH)
+    .union(PathFlags::REPEATED_SLASH)
+    .union(PathFlags::DOT_SEGMENTS)
+    .union(PathFlags::PARAMS);
+
+/// Host flags that are evasions rather than ordinary spelling.
+const EVASIVE_HOST: HostFlags = HostFlags::IPV4_NON_DOTTED
+    .union(HostFlags::IPV4_OCTAL)
+    .union(HostFlags::IPV4_HEX)
+    .union(HostFlags::IPV4_MAPPED)
+    .union(HostFlags::NAT64)
+    .union(HostFlags::IPV4_COMPAT)
+    .union(HostFlags::PERCENT_ENCODED)
+    .union(HostFlags::FULLWIDTH)
+    .union(HostFlags::USERINFO)
+    .union(HostFlags::TRAILING_DOT);
+
+/// What the AWS path of a request is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum AwsPath {
+    None,
+    Metadata { credentials: bool },
+    Token,
+}
+
+/// Classifies a normalised path against the IMDS path tree: `/latest/` or a dated version
+/// `/<YYYY-MM-DD>/`, then `meta-data`, `dynamic` or `user-data`; `/latest/api/token`.
+/// Matching is by whole segments, so `/latest/meta-data-guide.html` is no metadata path
+/// (the bulletin's Sigma `contains` would match it).
+fn aws_path(path: &[u8]) -> AwsPath {
+    let mut segs = path.split(|&b| b == b'/').filter(|s| !s.is_empty());
+    let (Some(version), Some(category)) = (segs.next(), segs.next()) else {
+        return AwsPath::None;
+    };
+    let latest = version == b"latest";
+    if !latest && !is_dated_version(version) {
+        return AwsPath::None;
+    }
+    match category {
+        b"api" if latest && segs.next() == Some(&b"token"[..]) => AwsPath::Token,
+        b"meta-data" => {
+            let rest: Vec<&[u8]> = segs.take(3).collect();
+            let credentials = matches!(
+                rest.as_slice(),
+                [
+                    b"iam",
+                    b"security-credentials" | b"security-credentials-extended",
+                    ..
+                ] | [b"identity-credentials", ..]
+            );
+            AwsPath::Metadata { credentials }
+        }
+        b"dynamic" | b"user-data" => AwsPath::Metadata { credentials: false },
+        _ => AwsPath::None,
+    }
+}
+
+/// `YYYY-MM-DD`, or IMDS's first version `1.0`.
+fn is_dated_version(s: &[u8]) -> bool {
+    s == b"1.0"
+        || (s.len() == 10
+            && s.iter().enumerate().all(|(i, &b)| {
+                if i == 4 || i == 7 {
+                    b == b'-'
+                } else {
+                    b.is_ascii_digit()
+                }
+            }))
+}
+
+/// Evidence gathered from one request.
+#[derive(Debug, Clone, Default)]
+pub struct RequestMatcher {
+    /// Indicators raised by the request.
+    pub indicators: Indicators,
+    /// A provider named by the host, a header or the path.
+    provider_by_host: Option<Provider>,
+    provider_by_header: Option<Provider>,
+    provider_by_path: Option<Provider>,
+    /// The request asks for an IMDSv2 token (token path, or the TTL header).
+    pub token_request: bool,
+    /// The method is PUT.
+    pub put: bool,
+    /// Normalised path differs from the raw one (for the evidence list).
+    pub path_rewritten: bool,
+    /// Short statements of what matched, for the alert's evidence list.
+    pub evidence: Vec<String>,
+    /// The normalised path, kept only when it differs from the raw target and matched.
+    pub normalized_path: Option<Vec<u8>>,
+    host_seen: bool,
+}
+
+impl RequestMatcher {
+    /// Resets for the next request, keeping allocations.
+    pub fn clear(&mut self) {
+        self.indicators = Indicators::empty();
+        self.provider_by_host = None;
+        self.provider_by_header = None;
+        self.provider_by_path = None;
+        self.token_request = false;
+        self.put = false;
+        self.path_rewritten = false;
+        self.evidence.clear();
+        self.normalized_path = None;
+        self.host_seen = false;
+    }
+
+    /// Inspects the request line: the target's path, and its authority when the request is
+    /// addressed to a proxy (absolute form) or is a CONNECT (authority form).
+    pub fn on_request_line(&mut self, line: &RequestLine<'_>) {
+        self.put = line.method.eq_ignore_ascii_case(b"PUT");
+        let connect = line.method.eq_ignore_ascii_case(b"CONNECT");
+        match split_target(line.target) {
+            RequestTarget::Absolute {
+                authority,
+                alt_authority,
+                ..
+            } => {
+                self.host(authority, "target authority");
+                if let Some(alt) = alt_authority {
+                    self.host(alt, "target authority (alternative reading)");
+                }
+                // The path after the authority, as the proxy forwards it.
+                if let Some(p) = absolute_path(line.target) {
+                    self.path(p);
+                }
+            }
+            RequestTarget::Asterisk => {}
+            RequestTarget::Authority(a) if connect => self.host(a, "CONNECT authority"),
+            RequestTarget::Other(raw) if connect => self.host(raw, "CONNECT authority"),
+            // Anything else a lenient server may still take as a path (`\latest\meta-data`
+            // has no slash and looks like an authority to a strict reader).
+            RequestTarget::Authority(_)
+            | RequestTarget::Other(_)
+            | RequestTarget::Origin { .. } => self.path(line.target),
+        }
+    }
+
+    /// Inspects one request header field.
+    pub fn on_header(&mut self, h: &Header<'_>) {
+        if h.is(b"host") {
+            if !self.host_seen {
+                self.host_seen = true;
+                self.host(h.value, "Host header");
+            }
+        } else if h.is(b"x-aws-ec2-metadata-token") {
+            self.indicators |= Indicators::HDR_TOKEN;
+            self.note("header X-aws-ec2-metadata-token".into());
+        } else if h.is(b"x-aws-ec2-metadata-token-ttl-seconds") {
+            self.indicators |= Indicators::HDR_TOKEN_TTL;
+            self.token_request = true;
+            self.note("header X-aws-ec2-metadata-token-ttl-seconds".into());
+        } else {
+            for sign in HEADER_SIGNS {
+                if h.is(sign.name)
+                    && sign.value.map_or(true, |v| {
+                        let mut parts = h.unfolded();
+                        parts.next().is_some_and(|p| p.eq_ignore_ascii_case(v))
+                            && parts.next().is_none()
+                    })
+                {
+                    self.provider_by_header = Some(sign.provider);
+                    if sign.name == b"x-aliyun-ecs-metadata-token-ttl-seconds" {
+                        self.token_request = true;
+                    }
+                }
+            }
+        }
+    }
+
+    fn note(&mut self, s: String) {
+        // Bounded: an alert carries a handful of statements, not a log.
+        if self.evidence.len() < 8 {
+            self.evidence.push(s);
+        }
+    }
+
+    fn path(&mut self, raw: &[u8]) {
+        let norm = normalize_path(raw);
+        let path: &[u8] = &norm.path;
+        let class = aws_path(path);
+        let matched = match class {
+            AwsPath::Token => {
+                self.indicators |= Indicators::PATH_TOKEN;
+                self.token_request = true;
+                true
+            }
+            AwsPath::Metadata { credentials } => {
+                self.indicators |= Indicators::PATH_METADATA;
+                if credentials {
+                    self.indicators |= Indicators::PATH_CREDENTIALS;
+                }
+                true
+            }
+            AwsPath::None => {
+                self.provider_by_path = PATH_PREFIXES
+                    .iter()
+                    .find(|(prefix, _)| has_segment_prefix(path, prefix))
+                    .map(|(_, p)| *p);
+                if CREDENTIAL_PATHS.iter().any(|p| has_segment_prefix(path, p)) {
+                    self.indicators |= Indicators::PATH_CREDENTIALS;
+                }
+                // ECS (/v2/credentials/<id>) and EKS Pod Identity (/v1/credentials) paths
+                // mean credentials only on their own addresses: kept as a fact for later.
+                if has_segment_prefix(path, b"/v2/credentials")
+                    || has_segment_prefix(path, b"/v1/credentials")
+                {
+                    self.indicators |= Indicators::PATH_CREDENTIALS;
+                }
+                self.provider_by_path.is_some()
+            }
+        };
+        if matched {
+            let evasive = norm.flags & EVASIVE_PATH;
+            if !evasive.is_empty() {
+                self.indicators |= Indicators::EVASION;
+                self.path_rewritten = true;
+                self.normalized_path = Some(path.to_vec());
+                let flags: Vec<String> = evasive
+                    .iter_names()
+                    .map(|(n, _)| n.to_ascii_lowercase())
+                    .collect();
+                self.note(format!(
+                    "path {} normalised from {} ({})",
+                    crate::flow::transaction::display_bytes(path),
+                    crate::flow::transaction::display_bytes(raw),
+                    flags.join(",")
+                ));
+            } else if class != AwsPath::None {
+                self.note(format!(
+                    "path {}",
+                    crate::flow::transaction::display_bytes(path)
+                ));
+            }
+        }
+    }
+
+    fn host(&mut self, raw: &[u8], what: &str) {
+        let auth = parse_authority(raw);
+        let endpoint: Option<Endpoint> = match &auth.host {
+            HostName::Ip(ip) => host_endpoint_of_address(*ip),
+            HostName::Name(n) => endpoint_of_name(n),
+        };
+        let Some(e) = endpoint else {
+            return;
+        };
+        self.indicators |= e.indicator;
+        self.provider_by_host = Some(e.provider);
+        let evasive = auth.flags & EVASIVE_HOST;
+        let shown = match &auth.host {
+            HostName::Ip(ip) => ip.to_string(),
+            HostName::Name(n) => crate::flow::transaction::display_bytes(n),
+        };
+        if evasive.is_empty() {
+            self.note(format!("{what} names {shown}"));
+        } else {
+            self.indicators |= Indicators::EVASION;
+            let flags: Vec<String> = evasive
+                .iter_names()
+                .map(|(n, _)| n.to_ascii_lowercase())
+                .collect();
+            self.note(format!(
+                "{what} {} is {shown} ({})",
+                crate::flow::transaction::display_bytes(raw),
+                flags.join(",")
+            ));
+        }
+    }
+
+    /// Completes the request's evidence with what the flow's destination says, and returns
+    /// the provider concerned (if any).
+    ///
+    /// Another provider's path counts only together with its address, host or client header:
+    /// `/metadata/v1/` is a common path on ordinary web servers.
+    pub fn finish(&mut self, destination: Option<Endpoint>) -> Option<Provider> {
+        let dest_provider = destination.map(|e| e.provider);
+        let other = [
+            self.provider_by_header,
+            self.provider_by_path,
+            self.provider_by_host,
+        ]
+        .into_iter()
+        .flatten()
+        .find(|p| {
+            !matches!(
+                p,
+                Provider::Aws | Provider::AwsEcs | Provider::AwsEksPodIdentity
+            )
+        });
+        if let Some(p) = other {
+            let at_metadata_address =
+                matches!(dest_provider, Some(d) if d == p || d == Provider::Aws);
+            let named_by_host = self.provider_by_host == Some(p);
+            let header = self.provider_by_header == Some(p);
+            let path = self.provider_by_path == Some(p)
+                || (p == Provider::Alibaba && self.indicators.contains(Indicators::PATH_METADATA));
+            if (path && (at_metadata_address || named_by_host || header))
+                || (header && (at_metadata_address || named_by_host))
+                || named_by_host
+            {
+                self.indicators |= Indicators::OTHER_CLOUD;
+                self.note(format!("{} metadata request", p.as_str()));
+                return Some(p);
+            }
+        }
+        if self.indicators.contains(Indicators::ECS_ENDPOINT)
+            || dest_provider == Some(Provider::AwsEcs)
+        {
+            return Some(Provider::AwsEcs);
+        }
+        if self.indicators.contains(Indicators::EKS_POD_IDENTITY)
+            || dest_provider == Some(Provider::AwsEksPodIdentity)
+        {
+            return Some(Provider::AwsEksPodIdentity);
+        }
+        if dest_provider == Some(Provider::Alibaba) {
+            return Some(Provider::Alibaba);
+        }
+        let aws = Indicators::HOST_IMDS
+            | Indicators::PATH_METADATA
+            | Indicators::PATH_TOKEN
+            | Indicators::HDR_TOKEN
+            | Indicators::HDR_TOKEN_TTL;
+        if self.indicators.intersects(aws) || dest_provider == Some(Provider::Aws) {
+            return Some(Provider::Aws);
+        }
+        None
+    }
+}
+
+/// The path of an absolute-form target (`scheme://authority/path?q` → `/path?q`).
+fn absolute_path(target: &[u8]) -> Option<&[u8]> {
+    let after = &target[memchr::memmem::find(target, b"://")? + 3..];
+    let start = after
+        .iter()
+        .position(|&b| matches!(b, b'/' | b'?' | b'#' | b'\\'))?;
+    Some(&after[start..])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::http::{parse_field_line, parse_request_line};
+    use crate::imds::targets::endpoint_of_address;
+
+    fn matcher(line: &[u8], headers: &[&[u8]]) -> RequestMatcher {
+        let mut m = RequestMatcher::default();
+        m.on_request_line(&parse_request_line(line).expect("request line"));
+        for h in headers {
+            m.on_header(&parse_field_line(h));
+        }
+        m
+    }
+
+    #[test]
+    fn aws_paths_by_segment() {
+        assert_eq!(
+            aws_path(b"/latest/meta-data/"),
+            AwsPath::Metadata { credentials: false }
+        );
+        assert_eq!(
+            aws_path(b"/2021-03-23/meta-data/instance-id"),
+            AwsPath::Metadata { credentials: false }
+        );
+        assert_eq!(
+            aws_path(b"/latest/meta-data/iam/security-credentials-extended/r"),
+            AwsPath::Metadata { credentials: true }
+        );
+        assert_eq!(
+            aws_path(
+                b"/latest/meta-data/identity-credentials/ec2/security-credentials/ec2-instance"
+            ),
+            AwsPath::Metadata { credentials: true }
+        );
+        assert_eq!(
+            aws_path(b"/latest/dynamic/instance-identity/document"),
+            AwsPath::Metadata { credentials: false }
+        );
+        assert_eq!(
+            aws_path(b"/latest/user-data"),
+            AwsPath::Metadata { credentials: false }
+        );
+        assert_eq!(aws_path(b"/latest/api/token"), AwsPath::Token);
+        // Near misses.
+        assert_eq!(aws_path(b"/latest/meta-data-guide.html"), AwsPath::None);
+        assert_eq!(aws_path(b"/api/token"), AwsPath::None);
+        assert_eq!(aws_path(b"/2021-03-23/api/token"), AwsPath::None);
+        assert_eq!(aws_path(b"/docs/latest/meta-data/"), AwsPath::None);
+        assert_eq!(aws_path(b"/2021-3-23/meta-data/"), AwsPath::None);
+    }
+
+    #[test]
+    fn token_put_with_ttl_header() {
+        let m = matcher(
+            b"PUT /latest/api/token HTTP/1.1",
+            &[
+                b"Host: 169.254.169.254",
+                b"X-AWS-EC2-METADATA-TOKEN-TTL-SECONDS: 21600",
+            ],
+        );
+        assert!(m
+            .indicators
+            .contains(Indicators::PATH_TOKEN | Indicators::HDR_TOKEN_TTL | Indicators::HOST_IMDS));
+        assert!(m.token_request && m.put);
+        assert!(!m.indicators.contains(Indicators::EVASION));
+    }
+
+    #[test]
+    fn proxied_request_with_hex_host() {
+        let mut m = matcher(
+            b"GET http://0xA9FEA9FE/latest/meta-data/ HTTP/1.1",
+            &[b"Host: 0xA9FEA9FE"],
+        );
+        assert!(m
+            .indicators
+            .contains(Indicators::HOST_IMDS | Indicators::PATH_METADATA | Indicators::EVASION));
+        assert_eq!(m.finish(None), Some(Provider::Aws));
+        assert!(
+            m.evidence.iter().any(|e| e.contains("169.254.169.254")),
+            "{:?}",
+            m.evidence
+        );
+    }
+
+    #[test]
+    fn connect_to_imds() {
+        let m = matcher(b"CONNECT [::ffff:a9fe:a9fe]:80 HTTP/1.1", &[]);
+        assert!(m
+            .indicators
+            .contains(Indicators::HOST_IMDS | Indicators::EVASION));
+        let m = matcher(b"CONNECT instance-data:80 HTTP/1.1", &[]);
+        assert!(m.indicators.contains(Indicators::HOST_IMDS));
+    }
+
+    #[test]
+    fn encoded_path() {
+        let m = matcher(
+            b"GET /latest/meta%252Ddata/./iam/%73ecurity-credentials/ HTTP/1.1",
+            &[],
+        );
+        assert!(m.indicators.contains(
+            Indicators::PATH_METADATA | Indicators::PATH_CREDENTIALS | Indicators::EVASION
+        ));
+        assert_eq!(
+            m.normalized_path.as_deref(),
+            Some(&b"/latest/meta-data/iam/security-credentials/"[..])
+        );
+    }
+
+    #[test]
+    fn other_clouds_need_more_than_a_path() {
+        let dest = endpoint_of_address("169.254.169.254".parse().expect("ip"));
+        let mut m = matcher(
+            b"GET /computeMetadata/v1/instance/service-accounts/default/token HTTP/1.1",
+            &[b"Metadata-Flavor: Google"],
+        );
+        assert_eq!(m.finish(dest), Some(Provider::Gcp));
+        assert!(m
+            .indicators
+            .contains(Indicators::OTHER_CLOUD | Indicators::PATH_CREDENTIALS));
+        let mut m = matcher(b"GET /metadata/v1/ HTTP/1.1", &[b"Host: www.example.com"]);
+        assert_eq!(m.finish(None), None);
+        assert!(!m.indicators.contains(Indicators::OTHER_CLOUD));
+        let mut m = matcher(
+            b"GET /metadata/instance?api-version=2021-02-01 HTTP/1.1",
+            &[b"Metadata: true"],
+        );
+        assert_eq!(m.finish(dest), Some(Provider::Azure));
+        let mut m = matcher(
+            b"GET /latest/meta-data/ HTTP/1.1",
+            &[b"Host: 100.100.100.200"],
+        );
+        assert_eq!(m.finish(None), Some(Provider::Alibaba));
+    }
+
+    #[test]
+    fn ecs_and_eks() {
+        let dest = endpoint_of_address("169.254.170.2".parse().expect("ip"));
+        let mut m = matcher(
+            b"GET /v2/credentials/5f0e-uuid HTTP/1.1",
+            &[b"Host: 169.254.170.2"],
+        );
+        assert_eq!(m.finish(dest), Some(Provider::AwsEcs));
+        assert!(m
+            .indicators
+            .contains(Indicators::ECS_ENDPOINT | Indicators::PATH_CREDENTIALS));
+        let mut m = matcher(b"GET /v1/credentials HTTP/1.1", &[b"Host: [fd00:ec2::23]"]);
+        assert_eq!(m.finish(None), Some(Provider::AwsEksPodIdentity));
+    }
+
+    #[test]
+    fn benign_requests_raise_nothing() {
+        for (line, headers) in [
+            (
+                &b"GET /latest/meta-data-guide.html HTTP/1.1"[..],
+                &[&b"Host: docs.example.com"[..]][..],
+            ),
+            (b"GET /api/token HTTP/1.1", &[b"Host: example.com"]),
+            (b"POST /notes HTTP/1.1", &[b"Host: example.com"]),
+            (b"GET http://example.com/latest HTTP/1.1", &[]),
+        ] {
+            let mut m = matcher(line, headers);
+            assert_eq!(m.finish(None), None);
+            assert!(m.indicators.is_empty(), "{}", String::from_utf8_lossy(line));
+        }
+    }
+}
