@@ -22,6 +22,7 @@
 #![deny(rustdoc::broken_intra_doc_links)]
 
 pub mod conversation;
+pub mod engine;
 pub mod event;
 pub mod flow;
 pub mod http;

@@ -1,10 +1,16 @@
 //! The `imdsguard` command-line tool.
 
-use clap::{Parser, Subcommand};
+use clap::{Parser, Subcommand, ValueEnum};
 use imdsguard::conversation::{self, ChunkKind};
+use imdsguard::engine::{Engine, Flow};
+use imdsguard::event::{self, Alert};
 use imdsguard::flow::transaction::Collector;
 use imdsguard::flow::{Direction, HttpStream};
+use imdsguard::key::{FlowKey, Transport, Vlans};
+use imdsguard::policy::{Policy, VlanId};
+use ipnet::IpNet;
 use std::io::Write;
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -26,6 +32,72 @@ enum Command {
         #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
         chunk: Option<u64>,
     },
+    /// Runs conversation files (.t) through the detection engine and prints alerts.
+    ///
+    /// Each file is one flow from --src to --dst. Exit status: 0 when the scan ran (alerts or
+    /// not), 1 with --fail-on-alert when an alert was raised (suppressed ones do not count),
+    /// 2 on bad input or usage.
+    Scan(ScanArgs),
+}
+
+#[derive(clap::Args)]
+struct ScanArgs {
+    /// Conversation files (.t).
+    #[arg(required = true)]
+    files: Vec<PathBuf>,
+    /// Client address of the flow.
+    #[arg(long, default_value = "192.0.2.10:49152")]
+    src: SocketAddr,
+    /// Server address of the flow (use 169.254.169.254:80 to replay a flow to the IMDS).
+    #[arg(long, default_value = "192.0.2.20:80")]
+    dst: SocketAddr,
+    /// VLAN tags of the flow, outer first (repeat for QinQ).
+    #[arg(long = "vlan", value_name = "ID")]
+    vlans: Vec<VlanId>,
+    /// Suppression policy file (format: docs/policy.md).
+    #[arg(long)]
+    policy: Option<PathBuf>,
+    /// Suppress alerts from this source network (repeatable).
+    #[arg(long = "suppress-src", value_name = "CIDR", value_parser = parse_net)]
+    suppress_src: Vec<IpNet>,
+    /// Suppress alerts on this VLAN, outer or inner tag (repeatable).
+    #[arg(long = "suppress-vlan", value_name = "ID")]
+    suppress_vlan: Vec<VlanId>,
+    /// Print suppressed alerts too, with "decision": "suppressed".
+    #[arg(long)]
+    show_suppressed: bool,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Eve)]
+    format: Format,
+    /// Write alerts to this file instead of standard output.
+    #[arg(long, short)]
+    output: Option<PathBuf>,
+    /// Feed every chunk in pieces of this many bytes (the alerts must not change).
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
+    chunk: Option<u64>,
+    /// IP TTL / hop limit of the responder's packets, as a capture would show it.
+    #[arg(long)]
+    responder_ttl: Option<u8>,
+    /// Exit with status 1 when an alert (not suppressed) was raised.
+    #[arg(long)]
+    fail_on_alert: bool,
+}
+
+/// Output formats of `scan`.
+#[derive(Clone, Copy, ValueEnum)]
+enum Format {
+    /// Suricata EVE-JSON lines.
+    Eve,
+    /// Elastic Common Schema JSON lines.
+    Ecs,
+    /// One line of text per alert.
+    Text,
+}
+
+/// The policy file's reading of a network, so that `--suppress-src` and `src` in a file
+/// accept exactly the same spellings (a CIDR with host bits set is refused by both).
+fn parse_net(s: &str) -> Result<IpNet, String> {
+    imdsguard::policy::parse_net(s).map_err(|e| e.to_string())
 }
 
 /// Exit status for bad input or usage.
@@ -44,10 +116,13 @@ fn main() -> ExitCode {
         }
     };
     let result = match cli.command {
-        Command::HttpDump { file, chunk } => http_dump(&file, chunk.map(|c| c as usize)),
+        Command::HttpDump { file, chunk } => {
+            http_dump(&file, chunk.map(|c| c as usize)).map(|()| ExitCode::SUCCESS)
+        }
+        Command::Scan(args) => scan(&args),
     };
     match result {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(code) => code,
         Err(msg) => {
             eprintln!("imdsguard: {msg}");
             ExitCode::from(EXIT_ERROR)
@@ -81,4 +156,123 @@ fn http_dump(path: &PathBuf, chunk: Option<usize>) -> Result<(), String> {
         writeln!(out, "{}", tx.to_json()).map_err(|e| format!("writing output: {e}"))?;
     }
     out.flush().map_err(|e| format!("writing output: {e}"))
+}
+
+/// Totals of a scan, for the summary on standard error.
+#[derive(Default)]
+struct Totals {
+    flows: u64,
+    transactions: u64,
+    alerts: u64,
+    suppressed: u64,
+    anomalous_messages: u64,
+    bytes: u64,
+}
+
+fn build_policy(args: &ScanArgs) -> Result<Policy, String> {
+    let mut builder = match &args.policy {
+        Some(path) => Policy::from_file(path)
+            .map_err(|e| e.to_string())?
+            .into_builder(),
+        None => Policy::builder(),
+    };
+    for net in &args.suppress_src {
+        builder = builder.suppress_src(*net);
+    }
+    for vlan in &args.suppress_vlan {
+        builder = builder.suppress_vlan(*vlan);
+    }
+    Ok(builder.build())
+}
+
+fn scan(args: &ScanArgs) -> Result<ExitCode, String> {
+    if args.vlans.len() > 2 {
+        return Err("at most two --vlan tags (outer, inner)".into());
+    }
+    let engine = Engine::new(build_policy(args)?);
+    let key = FlowKey {
+        src_ip: args.src.ip(),
+        src_port: args.src.port(),
+        dst_ip: args.dst.ip(),
+        dst_port: args.dst.port(),
+        transport: Transport::Tcp,
+        vlans: Vlans {
+            outer: args.vlans.first().map(|v| v.get()),
+            inner: args.vlans.get(1).map(|v| v.get()),
+        },
+    };
+    let mut out: Box<dyn Write> = match &args.output {
+        Some(path) => Box::new(std::io::BufWriter::new(
+            std::fs::File::create(path).map_err(|e| format!("{}: {e}", path.display()))?,
+        )),
+        None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
+    };
+    let started = std::time::Instant::now();
+    let mut totals = Totals::default();
+    for path in &args.files {
+        let data = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        let chunks = conversation::parse(&data).map_err(|e| format!("{}: {e}", path.display()))?;
+        let mut flow = Flow::new(&engine, key);
+        if let Some(ttl) = args.responder_ttl {
+            flow.set_responder_ttl(ttl);
+        }
+        for c in &chunks {
+            totals.bytes += c.bytes.len() as u64;
+            match c.kind {
+                ChunkKind::Gap => flow.gap(&engine, c.dir, c.bytes.len() as u64),
+                ChunkKind::Data => match args.chunk {
+                    Some(n) => {
+                        for piece in c.bytes.chunks(n as usize) {
+                            flow.feed(&engine, c.dir, piece);
+                        }
+                    }
+                    None => flow.feed(&engine, c.dir, c.bytes),
+                },
+            }
+            write_alerts(&mut flow, args, &mut out)?;
+        }
+        flow.close(&engine);
+        write_alerts(&mut flow, args, &mut out)?;
+        let stats = flow.stats();
+        totals.flows += 1;
+        totals.transactions += stats.transactions;
+        totals.alerts += stats.alerts;
+        totals.suppressed += stats.suppressed;
+        totals.anomalous_messages += stats.anomalous_messages;
+    }
+    out.flush().map_err(|e| format!("writing output: {e}"))?;
+    let secs = started.elapsed().as_secs_f64();
+    eprintln!(
+        "imdsguard: {} flows, {} transactions, {} alerts ({} suppressed), {} messages with anomalies, {} bytes in {:.3} s",
+        totals.flows,
+        totals.transactions,
+        totals.alerts - totals.suppressed,
+        totals.suppressed,
+        totals.anomalous_messages,
+        totals.bytes,
+        secs
+    );
+    if args.fail_on_alert && totals.alerts > totals.suppressed {
+        return Ok(ExitCode::from(1));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn write_alerts(flow: &mut Flow, args: &ScanArgs, out: &mut dyn Write) -> Result<(), String> {
+    let write = |alert: &Alert, out: &mut dyn Write| -> std::io::Result<()> {
+        let mut line = Vec::with_capacity(512);
+        match args.format {
+            Format::Eve => event::write_eve_line(alert, &mut line)?,
+            Format::Ecs => event::write_ecs_line(alert, &mut line)?,
+            Format::Text => event::write_text_line(alert, &mut line)?,
+        }
+        out.write_all(&line)
+    };
+    for alert in flow.drain_alerts() {
+        if alert.is_suppressed() && !args.show_suppressed {
+            continue;
+        }
+        write(&alert, out).map_err(|e| format!("writing output: {e}"))?;
+    }
+    Ok(())
 }

@@ -64,8 +64,6 @@ struct Pending {
 /// A complete element (or the inspected prefix of a long one).
 struct Element<'a> {
     bytes: &'a [u8],
-    /// Bytes the whole element had.
-    total: usize,
     truncated: bool,
     folds_exceeded: bool,
 }
@@ -285,7 +283,6 @@ impl Half {
                                 if self.carry.is_empty() {
                                     let el = Element {
                                         bytes: &rest[..end.min(max)],
-                                        total,
                                         truncated: total > max,
                                         folds_exceeded,
                                     };
@@ -303,7 +300,6 @@ impl Half {
                                 if self.carry.is_empty() {
                                     let el = Element {
                                         bytes: &rest[..max.min(rest.len())],
-                                        total,
                                         truncated: true,
                                         folds_exceeded: false,
                                     };
@@ -350,7 +346,6 @@ impl Half {
         let buf = std::mem::take(&mut self.carry);
         let el = Element {
             bytes: &buf,
-            total,
             truncated: total > sh.limits.max_line_len,
             folds_exceeded,
         };

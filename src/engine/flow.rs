@@ -1,0 +1,545 @@
+//! One connection under detection.
+
+use super::Engine;
+use crate::event::{Alert, HttpInfo, Responder};
+use crate::flow::{Direction, Event, EventSink, HttpStream, Progress, Section, TxId};
+use crate::http::Anomalies;
+use crate::imds::request::RequestMatcher;
+use crate::imds::response::{is_imds_server, CredentialScanner};
+use crate::imds::targets::{endpoint_of_address, Endpoint};
+use crate::imds::verdict::{is_alert_worthy, signature, stage};
+use crate::imds::{Indicators, Provider};
+use crate::key::FlowKey;
+use std::collections::VecDeque;
+
+/// What detection keeps of one transaction until its verdict.
+#[derive(Debug, Clone)]
+struct TxState {
+    id: TxId,
+    matcher: RequestMatcher,
+    /// Response-side indicators.
+    response: Indicators,
+    provider: Option<Provider>,
+    http: HttpInfo,
+    has_request: bool,
+    request_done: bool,
+    response_done: bool,
+    host_copied: bool,
+    status: Option<u16>,
+    anomalies: Anomalies,
+    credentials: CredentialScanner,
+    response_evidence: Vec<String>,
+}
+
+impl TxState {
+    fn new(limit: usize) -> TxState {
+        TxState {
+            id: 0,
+            matcher: RequestMatcher::default(),
+            response: Indicators::empty(),
+            provider: None,
+            http: HttpInfo::default(),
+            has_request: false,
+            request_done: false,
+            response_done: false,
+            host_copied: false,
+            status: None,
+            anomalies: Anomalies::empty(),
+            credentials: CredentialScanner::new(limit),
+            response_evidence: Vec::new(),
+        }
+    }
+
+    /// Resets for reuse, keeping the capacity of every buffer: a flow in steady state
+    /// allocates nothing per request.
+    fn reset(&mut self, id: TxId, limit: usize) {
+        self.id = id;
+        self.matcher.clear();
+        self.response = Indicators::empty();
+        self.provider = None;
+        self.http.hostname.clear();
+        self.http.url.clear();
+        self.http.method.clear();
+        self.http.user_agent.clear();
+        self.http.protocol.clear();
+        self.http.status = None;
+        self.http.normalized_path = None;
+        self.has_request = false;
+        self.request_done = false;
+        self.response_done = false;
+        self.host_copied = false;
+        self.status = None;
+        self.anomalies = Anomalies::empty();
+        self.credentials = CredentialScanner::new(limit);
+        self.response_evidence.clear();
+    }
+}
+
+/// Counters of one flow.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct FlowStats {
+    /// Transactions seen.
+    pub transactions: u64,
+    /// Alerts raised (suppressed ones included).
+    pub alerts: u64,
+    /// Alerts the policy suppressed.
+    pub suppressed: u64,
+    /// Messages that carried at least one anomaly.
+    pub anomalous_messages: u64,
+}
+
+/// One connection under detection: an HTTP parser for both directions and the detection
+/// state of its transactions. See [`Engine`] for how the two relate.
+#[derive(Debug)]
+pub struct Flow {
+    key: FlowKey,
+    destination: Option<Endpoint>,
+    http: HttpStream,
+    det: Detection,
+}
+
+/// Detection state, apart from the parser so that it can serve as the parser's event sink.
+#[derive(Debug)]
+struct Detection {
+    live: VecDeque<TxState>,
+    spare: Vec<TxState>,
+    /// Transactions whose verdict was given: late events for them (a request that ends after
+    /// its response) must not start them again.
+    judged: VecDeque<TxId>,
+    alerts: VecDeque<Alert>,
+    stats: FlowStats,
+    /// A message of this flow had smuggling-grade anomalies: later metadata requests on it
+    /// may be hidden ones.
+    smuggling_seen: bool,
+    http_alert_raised: bool,
+    address_alert_done: bool,
+    now_us: u64,
+    responder: Responder,
+    closed: [bool; 2],
+}
+
+impl Flow {
+    /// Starts a flow. The destination address is classified at once; an address-only alert
+    /// is raised when the flow closes without any metadata HTTP transaction.
+    pub fn new(engine: &Engine, key: FlowKey) -> Flow {
+        Flow {
+            key,
+            destination: endpoint_of_address(key.dst_ip),
+            http: HttpStream::with_limits(engine.config().limits),
+            det: Detection {
+                live: VecDeque::new(),
+                spare: Vec::new(),
+                judged: VecDeque::new(),
+                alerts: VecDeque::new(),
+                stats: FlowStats::default(),
+                smuggling_seen: false,
+                http_alert_raised: false,
+                address_alert_done: false,
+                now_us: 0,
+                responder: Responder::default(),
+                closed: [false; 2],
+            },
+        }
+    }
+
+    /// The flow's key.
+    pub fn key(&self) -> &FlowKey {
+        &self.key
+    }
+
+    /// The metadata endpoint the destination address belongs to, if any.
+    pub fn destination_endpoint(&self) -> Option<(Provider, Indicators)> {
+        self.destination.map(|e| (e.provider, e.indicator))
+    }
+
+    /// Sets the time of what is fed next (microseconds since the Unix epoch); alerts carry it.
+    pub fn set_time(&mut self, timestamp_us: u64) {
+        self.det.now_us = timestamp_us;
+    }
+
+    /// Records the IP TTL / hop limit of the responder's packets (the real IMDS answers
+    /// with 1).
+    pub fn set_responder_ttl(&mut self, ttl: u8) {
+        self.det.responder.ttl = Some(ttl);
+    }
+
+    /// Records the responder's MAC address.
+    pub fn set_responder_mac(&mut self, mac: [u8; 6]) {
+        self.det.responder.mac = Some(mac);
+    }
+
+    /// Feeds the next bytes of one direction (copy mode: everything is consumed).
+    pub fn feed(&mut self, engine: &Engine, dir: Direction, data: &[u8]) {
+        let mut sink = self.sink(engine);
+        let (http, sink) = sink.split();
+        http.feed(dir, data, sink);
+    }
+
+    /// Feeds without copying (Suricata mode); see [`HttpStream::parse_in_place`].
+    pub fn parse_in_place(&mut self, engine: &Engine, dir: Direction, data: &[u8]) -> Progress {
+        let mut sink = self.sink(engine);
+        let (http, sink) = sink.split();
+        http.parse_in_place(dir, data, sink)
+    }
+
+    /// Reports `len` lost bytes in one direction.
+    pub fn gap(&mut self, engine: &Engine, dir: Direction, len: u64) {
+        let mut sink = self.sink(engine);
+        let (http, sink) = sink.split();
+        http.gap(dir, len, sink);
+    }
+
+    /// Ends one direction. When both have ended, every pending verdict is given.
+    pub fn close_direction(&mut self, engine: &Engine, dir: Direction) {
+        {
+            let mut sink = self.sink(engine);
+            let (http, sink) = sink.split();
+            http.close(dir, sink);
+        }
+        self.det.closed[dir as usize] = true;
+        if self.det.closed == [true, true] {
+            self.finish(engine);
+        }
+    }
+
+    /// Ends the flow: both directions, and every pending verdict, including the address-only
+    /// alert of a flow to a metadata address that carried no metadata HTTP.
+    pub fn close(&mut self, engine: &Engine) {
+        for dir in [Direction::ToServer, Direction::ToClient] {
+            if !self.det.closed[dir as usize] {
+                self.close_direction(engine, dir);
+            }
+        }
+    }
+
+    fn finish(&mut self, engine: &Engine) {
+        while let Some(st) = self.det.live.pop_front() {
+            self.det.verdict(engine, &self.key, self.destination, st);
+        }
+        if let Some(dest) = self.destination {
+            if !self.det.http_alert_raised && !self.det.address_alert_done {
+                self.det.address_alert_done = true;
+                self.det.address_alert(engine, &self.key, dest);
+            }
+        }
+    }
+
+    /// The next alert, oldest first.
+    pub fn pop_alert(&mut self) -> Option<Alert> {
+        self.det.alerts.pop_front()
+    }
+
+    /// Takes every pending alert.
+    pub fn drain_alerts(&mut self) -> impl Iterator<Item = Alert> + '_ {
+        self.det.alerts.drain(..)
+    }
+
+    /// The flow's counters.
+    pub fn stats(&self) -> FlowStats {
+        self.det.stats
+    }
+
+    /// Heap bytes the flow holds (parser buffers and transaction states).
+    pub fn heap_bytes(&self) -> usize {
+        self.http.heap_bytes()
+            + (self.det.live.capacity() + self.det.spare.capacity()) * size_of::<TxState>()
+    }
+
+    fn sink<'a>(&'a mut self, engine: &'a Engine) -> FlowSink<'a> {
+        FlowSink {
+            http: &mut self.http,
+            sink: DetectionSink {
+                engine,
+                key: &self.key,
+                destination: self.destination,
+                det: &mut self.det,
+            },
+        }
+    }
+}
+
+struct FlowSink<'a> {
+    http: &'a mut HttpStream,
+    sink: DetectionSink<'a>,
+}
+
+impl<'a> FlowSink<'a> {
+    fn split(&mut self) -> (&mut HttpStream, &mut DetectionSink<'a>) {
+        (self.http, &mut self.sink)
+    }
+}
+
+struct DetectionSink<'a> {
+    engine: &'a Engine,
+    key: &'a FlowKey,
+    destination: Option<Endpoint>,
+    det: &'a mut Detection,
+}
+
+fn copy_capped(dst: &mut Vec<u8>, src: &[u8], cap: usize) {
+    dst.clear();
+    dst.extend_from_slice(&src[..src.len().min(cap)]);
+}
+
+impl Detection {
+    /// The live state of transaction `id`, started if new. `Err(true)` when the transaction
+    /// was already judged (ignore the event); `Err(false)` when starting it passed the live
+    /// limit (judge the oldest, then ask again).
+    fn tx(&mut self, id: TxId, limit: usize, max_live: usize) -> Result<usize, bool> {
+        if let Some(i) = self.live.iter().position(|t| t.id == id) {
+            return Ok(i);
+        }
+        if self.judged.contains(&id) {
+            return Err(true);
+        }
+        let mut st = self.spare.pop().unwrap_or_else(|| TxState::new(limit));
+        st.reset(id, limit);
+        self.live.push_back(st);
+        self.stats.transactions += 1;
+        // Bounded like the parser's live transactions: the oldest gets its verdict early.
+        if self.live.len() > max_live {
+            return Err(false);
+        }
+        Ok(self.live.len() - 1)
+    }
+
+    /// Remembers that `id` was judged; a short memory is enough because events of one
+    /// transaction never trail far behind.
+    fn mark_judged(&mut self, id: TxId) {
+        if self.judged.len() >= 16 {
+            self.judged.pop_front();
+        }
+        self.judged.push_back(id);
+    }
+
+    fn verdict(&mut self, engine: &Engine, key: &FlowKey, dest: Option<Endpoint>, mut st: TxState) {
+        self.mark_judged(st.id);
+        if !st.request_done && st.has_request {
+            st.provider = st.matcher.finish(dest);
+        }
+        let mut indicators = st.matcher.indicators | st.response;
+        if let Some(d) = dest {
+            indicators |= d.indicator;
+        }
+        if st.anomalies.intersects(Anomalies::SMUGGLING) {
+            self.smuggling_seen = true;
+        }
+        if is_alert_worthy(indicators) {
+            if self.smuggling_seen {
+                indicators |= Indicators::FRAMING_ANOMALY;
+            }
+            let provider = st
+                .provider
+                .or(dest.map(|d| d.provider))
+                .unwrap_or(Provider::Aws);
+            let mut evidence = Vec::new();
+            if let Some(d) = dest {
+                evidence.push(format!(
+                    "destination {} is the {} metadata endpoint",
+                    key.dst_ip,
+                    d.provider.as_str()
+                ));
+            }
+            evidence.extend(st.matcher.evidence.iter().cloned());
+            evidence.extend(st.response_evidence.iter().cloned());
+            if indicators.intersects(Indicators::RESPONDER) {
+                if let Some(ttl) = self.responder.ttl.filter(|&t| t != 1) {
+                    evidence.push(format!(
+                        "responder TTL {ttl} (the real IMDS answers with 1)"
+                    ));
+                }
+            }
+            if indicators.contains(Indicators::FRAMING_ANOMALY) {
+                evidence.push("smuggling-grade HTTP anomalies on this flow".into());
+            }
+            let mut http = std::mem::take(&mut st.http);
+            http.status = st.status;
+            http.normalized_path = st.matcher.normalized_path.clone();
+            let alert = Alert {
+                timestamp_us: self.now_us,
+                key: *key,
+                tx: Some(st.id),
+                signature: signature(indicators, true),
+                indicators,
+                stage: stage(indicators, true),
+                provider,
+                decision: engine.decide(key, indicators, provider),
+                http: Some(http),
+                responder: self.responder,
+                evidence,
+                anomalies: st.anomalies,
+            };
+            self.push(alert);
+            self.http_alert_raised = true;
+        }
+        self.spare.push(st);
+    }
+
+    fn address_alert(&mut self, engine: &Engine, key: &FlowKey, dest: Endpoint) {
+        let indicators = dest.indicator;
+        let alert = Alert {
+            timestamp_us: self.now_us,
+            key: *key,
+            tx: None,
+            signature: signature(indicators, false),
+            indicators,
+            stage: stage(indicators, false),
+            provider: dest.provider,
+            decision: engine.decide(key, indicators, dest.provider),
+            http: None,
+            responder: self.responder,
+            evidence: vec![format!(
+                "destination {} is the {} metadata endpoint; no metadata HTTP seen",
+                key.dst_ip,
+                dest.provider.as_str()
+            )],
+            anomalies: Anomalies::empty(),
+        };
+        self.push(alert);
+    }
+
+    fn push(&mut self, alert: Alert) {
+        self.stats.alerts += 1;
+        if alert.is_suppressed() {
+            self.stats.suppressed += 1;
+        }
+        self.alerts.push_back(alert);
+    }
+}
+
+impl EventSink for DetectionSink<'_> {
+    fn on_event(&mut self, event: &Event<'_>) {
+        let cfg = self.engine.config();
+        let cap = cfg.max_alert_field;
+        let limit = cfg.body_inspect_limit;
+        let max_live = cfg.limits.max_live_transactions;
+        let i = match self.det.tx(event.tx(), limit, max_live) {
+            Ok(i) => i,
+            Err(true) => return,
+            Err(false) => {
+                if let Some(oldest) = self.det.live.pop_front() {
+                    self.det
+                        .verdict(self.engine, self.key, self.destination, oldest);
+                }
+                return self.on_event(event);
+            }
+        };
+        let det = &mut *self.det;
+        let st = &mut det.live[i];
+        match *event {
+            Event::RequestLine { line, .. } => {
+                st.has_request = true;
+                st.matcher.on_request_line(&line);
+                copy_capped(&mut st.http.method, line.method, cap);
+                copy_capped(&mut st.http.url, line.target, cap);
+                copy_capped(&mut st.http.protocol, line.protocol, cap);
+                if line.form != crate::http::TargetForm::Origin {
+                    // A proxy or CONNECT request names its host in the target.
+                    if let Some(a) = target_authority(line.target) {
+                        copy_capped(&mut st.http.hostname, a, cap);
+                    }
+                }
+            }
+            Event::Header {
+                dir: Direction::ToServer,
+                section: Section::Head,
+                header,
+                ..
+            } => {
+                st.matcher.on_header(&header);
+                if header.is(b"host") && !st.host_copied {
+                    st.host_copied = true;
+                    copy_capped(&mut st.http.hostname, header.value, cap);
+                } else if header.is(b"user-agent") {
+                    copy_capped(&mut st.http.user_agent, header.value, cap);
+                }
+            }
+            Event::StatusLine { line, .. } if !line.is_interim() => {
+                st.status = Some(line.code);
+            }
+            Event::Header {
+                dir: Direction::ToClient,
+                section: Section::Head,
+                header,
+                ..
+            } if header.is(b"server") && is_imds_server(header.value) => {
+                st.response |= Indicators::RESP_IMDS_SERVER;
+                st.response_evidence
+                    .push("response header Server: EC2ws".into());
+            }
+            Event::Body {
+                dir: Direction::ToClient,
+                data,
+                ..
+            } if !st.credentials.is_done() => st.credentials.feed(data),
+            Event::MessageComplete {
+                dir: Direction::ToServer,
+                anomalies,
+                ..
+            } => {
+                st.anomalies |= anomalies;
+                if !anomalies.is_empty() {
+                    det.stats.anomalous_messages += 1;
+                }
+                if anomalies.intersects(Anomalies::SMUGGLING) {
+                    det.smuggling_seen = true;
+                }
+                if !st.request_done {
+                    st.request_done = true;
+                    st.provider = st.matcher.finish(self.destination);
+                }
+                if st.response_done {
+                    if let Some(st) = det.live.remove(i) {
+                        det.verdict(self.engine, self.key, self.destination, st);
+                    }
+                }
+            }
+            Event::MessageComplete {
+                dir: Direction::ToClient,
+                anomalies,
+                ..
+            } => {
+                st.anomalies |= anomalies;
+                if !anomalies.is_empty() {
+                    det.stats.anomalous_messages += 1;
+                }
+                if st.status == Some(200) && st.matcher.token_request {
+                    st.response |= Indicators::RESP_TOKEN_GRANTED;
+                    st.response_evidence
+                        .push("token request answered 200: a token was granted".into());
+                }
+                if st.credentials.found() {
+                    st.response |= Indicators::RESP_CREDENTIALS;
+                    st.response_evidence.push(
+                        "response body is a credential document (AccessKeyId, SecretAccessKey, Token)"
+                            .into(),
+                    );
+                }
+                st.response_done = true;
+                // The verdict waits for the request when it is still arriving (an early
+                // answer): its remaining headers may add evidence.
+                if st.request_done || !st.has_request {
+                    if let Some(st) = det.live.remove(i) {
+                        det.verdict(self.engine, self.key, self.destination, st);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// The authority of an absolute-form or CONNECT target, for the alert's `hostname`.
+fn target_authority(target: &[u8]) -> Option<&[u8]> {
+    match memchr::memmem::find(target, b"://") {
+        Some(p) => {
+            let after = &target[p + 3..];
+            let end = after
+                .iter()
+                .position(|&b| matches!(b, b'/' | b'?' | b'#'))
+                .unwrap_or(after.len());
+            Some(&after[..end])
+        }
+        None => Some(target),
+    }
+}
