@@ -66,3 +66,79 @@ fn bad_input_is_a_clear_error_with_exit_2() {
     assert_eq!(zero.status.code(), Some(2));
     assert!(run(&["no-such-command"]).status.code() == Some(2));
 }
+
+#[test]
+fn scan_prints_eve_alerts_and_applies_suppression_flags() {
+    let out = run(&[
+        "scan",
+        BOTOCORE,
+        "--dst",
+        "169.254.169.254:80",
+        "--vlan",
+        "100",
+    ]);
+    assert!(out.status.success());
+    let lines: Vec<serde_json::Value> = String::from_utf8(out.stdout)
+        .expect("UTF-8")
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("JSON"))
+        .collect();
+    let stages: Vec<&str> = lines
+        .iter()
+        .map(|l| l["imds"]["stage"].as_str().unwrap_or(""))
+        .collect();
+    assert_eq!(stages, ["token", "request", "credentials"]);
+    assert!(lines.iter().all(|l| l["vlan"] == serde_json::json!([100])));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("3 alerts (0 suppressed)"));
+
+    let quiet = run(&["scan", BOTOCORE, "--suppress-src", "192.0.2.0/24"]);
+    assert!(quiet.status.success());
+    assert!(quiet.stdout.is_empty());
+    assert!(String::from_utf8_lossy(&quiet.stderr).contains("0 alerts (3 suppressed)"));
+
+    let shown = run(&[
+        "scan",
+        BOTOCORE,
+        "--vlan",
+        "7",
+        "--suppress-vlan",
+        "7",
+        "--show-suppressed",
+    ]);
+    let text = String::from_utf8(shown.stdout).expect("UTF-8");
+    assert_eq!(text.lines().count(), 3);
+    for l in text.lines() {
+        let v: serde_json::Value = serde_json::from_str(l).expect("JSON");
+        assert_eq!(v["imds"]["decision"], "suppressed");
+        assert_eq!(v["imds"]["suppressed_by"], "--suppress-vlan 7");
+    }
+}
+
+#[test]
+fn scan_exit_codes_and_bad_policy() {
+    let found = run(&["scan", BOTOCORE, "--fail-on-alert"]);
+    assert_eq!(found.status.code(), Some(1));
+    let dir = std::env::temp_dir().join(format!("imdsguard-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let bad = dir.join("bad.policy");
+    std::fs::write(&bad, "suppress src 10.0.0.0/8\nsuppress src 10.0.0.0/33\n").expect("write");
+    let out = run(&["scan", BOTOCORE, "--policy", bad.to_str().expect("path")]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("bad.policy:2:") && err.contains("10.0.0.0/33"),
+        "{err}"
+    );
+    let bad_flag = run(&["scan", BOTOCORE, "--suppress-src", "10.0.0.1/8"]);
+    assert_eq!(bad_flag.status.code(), Some(2));
+    for format in ["ecs", "text"] {
+        let out = run(&["scan", BOTOCORE, "--format", format]);
+        assert!(out.status.success());
+        assert_eq!(
+            String::from_utf8_lossy(&out.stdout).lines().count(),
+            3,
+            "{format}"
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

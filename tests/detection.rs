@@ -646,3 +646,147 @@ fn the_policy_decides_after_matching() {
     let alerts = run_chunked(&engine, outside, &[], 0);
     assert!(!alerts[0].is_suppressed());
 }
+
+/// Suppression after matching: CIDR inside and outside, IPv4 and IPv6, VLAN outer and inner,
+/// destination, provider, indicator; suppressed alerts are kept and counted.
+#[test]
+fn suppression_table() {
+    use imdsguard::key::Vlans;
+    let policy = Policy::parse(
+        "# cloud VPCs reached over the VPN\n\
+         alert src 10.20.5.0/24\n\
+         suppress src 10.20.0.0/16\n\
+         suppress src 2001:db8:cafe::/48\n\
+         suppress outer-vlan 300\n\
+         suppress inner-vlan 301\n\
+         suppress dst 169.254.170.2\n\
+         suppress provider gcp\n\
+         suppress indicator resp_imds_server\n",
+        "lab.policy",
+    )
+    .expect("policy");
+    let engine = Engine::new(policy);
+    let tagged = |outer, inner| FlowKey {
+        vlans: Vlans { outer, inner },
+        ..key("10.99.0.1", "169.254.169.254", 80)
+    };
+    let get: &[u8] = b"GET /latest/meta-data/ HTTP/1.1\r\nHost: 169.254.169.254\r\n\r\n";
+    let gcp: &[u8] = b"GET /computeMetadata/v1/ HTTP/1.1\r\nMetadata-Flavor: Google\r\n\r\n";
+    let ec2ws: &[u8] = b"HTTP/1.1 200 OK\r\nServer: EC2ws\r\nContent-Length: 0\r\n\r\n";
+    let cases: Vec<(&str, FlowKey, Vec<(Direction, &[u8])>, Option<&str>)> = vec![
+        (
+            "v4 inside",
+            key("10.20.1.1", "169.254.169.254", 80),
+            vec![(C, get)],
+            Some("lab.policy:3: suppress src 10.20.0.0/16"),
+        ),
+        (
+            "v4 exception",
+            key("10.20.5.9", "169.254.169.254", 80),
+            vec![(C, get)],
+            None,
+        ),
+        (
+            "v4 outside",
+            key("10.21.0.1", "169.254.169.254", 80),
+            vec![(C, get)],
+            None,
+        ),
+        (
+            "v6 inside",
+            key("2001:db8:cafe::7", "fd00:ec2::254", 80),
+            vec![(C, get)],
+            Some("lab.policy:4: suppress src 2001:db8:cafe::/48"),
+        ),
+        (
+            "v6 outside",
+            key("2001:db8:beef::7", "fd00:ec2::254", 80),
+            vec![(C, get)],
+            None,
+        ),
+        (
+            "outer vlan",
+            tagged(Some(300), None),
+            vec![(C, get)],
+            Some("lab.policy:5: suppress outer-vlan 300"),
+        ),
+        (
+            "inner vlan",
+            tagged(Some(1), Some(301)),
+            vec![(C, get)],
+            Some("lab.policy:6: suppress inner-vlan 301"),
+        ),
+        (
+            "301 as outer only",
+            tagged(Some(301), None),
+            vec![(C, get)],
+            None,
+        ),
+        (
+            "dst",
+            key("10.99.0.1", "169.254.170.2", 80),
+            vec![(C, b"GET /v2/credentials/x HTTP/1.1\r\n\r\n")],
+            Some("lab.policy:7: suppress dst 169.254.170.2"),
+        ),
+        (
+            "provider",
+            key("10.99.0.1", "169.254.169.254", 80),
+            vec![(C, gcp)],
+            Some("lab.policy:8: suppress provider gcp"),
+        ),
+        (
+            "only Server: EC2ws",
+            web(),
+            vec![(C, b"GET / HTTP/1.1\r\n\r\n"), (S, ec2ws)],
+            Some("lab.policy:9: suppress indicator resp_imds_server"),
+        ),
+        (
+            "EC2ws and more",
+            web(),
+            vec![(C, b"GET /latest/meta-data/ HTTP/1.1\r\n\r\n"), (S, ec2ws)],
+            None,
+        ),
+    ];
+    let (mut alerted, mut suppressed) = (0, 0);
+    for (name, k, steps, expect) in cases {
+        let mut flow = Flow::new(&engine, k);
+        for (dir, data) in &steps {
+            flow.feed(&engine, *dir, data);
+        }
+        flow.close(&engine);
+        let stats = flow.stats();
+        let alerts: Vec<Alert> = flow.drain_alerts().collect();
+        assert_eq!(alerts.len(), 1, "{name}");
+        match (&alerts[0].decision, expect) {
+            (imdsguard::policy::Decision::Suppressed { rule }, Some(r)) => {
+                assert_eq!(rule, r, "{name}");
+                assert_eq!(stats.suppressed, 1, "{name}");
+                suppressed += 1;
+            }
+            (imdsguard::policy::Decision::Alert, None) => {
+                assert_eq!(stats.suppressed, 0, "{name}");
+                alerted += 1;
+            }
+            (d, e) => panic!("{name}: decision {d:?}, expected {e:?}"),
+        }
+    }
+    assert_eq!((alerted, suppressed), (5, 7));
+}
+
+/// Replacing the engine (a new policy) keeps the flow's state.
+#[test]
+fn a_new_policy_applies_to_live_flows() {
+    let lenient = Engine::default();
+    let strict = Engine::new(Policy::parse("suppress src 10.1.0.0/16", "p").expect("policy"));
+    let mut flow = Flow::new(&lenient, imds());
+    flow.feed(
+        &lenient,
+        C,
+        b"GET /latest/meta-data/ HTTP/1.1\r\nHost: 169.2",
+    );
+    flow.feed(&strict, C, b"54.169.254\r\n\r\n");
+    flow.close(&strict);
+    let a = flow.pop_alert().expect("alert");
+    assert!(a.indicators.contains(Indicators::HOST_IMDS));
+    assert!(a.is_suppressed());
+}
