@@ -647,6 +647,9 @@ fn the_policy_decides_after_matching() {
     assert!(!alerts[0].is_suppressed());
 }
 
+/// A suppression case: name, flow, conversation, the rule expected to suppress (if any).
+type SuppressionCase<'a> = (&'a str, FlowKey, Vec<(Direction, &'a [u8])>, Option<&'a str>);
+
 /// Suppression after matching: CIDR inside and outside, IPv4 and IPv6, VLAN outer and inner,
 /// destination, provider, indicator; suppressed alerts are kept and counted.
 #[test]
@@ -673,7 +676,7 @@ fn suppression_table() {
     let get: &[u8] = b"GET /latest/meta-data/ HTTP/1.1\r\nHost: 169.254.169.254\r\n\r\n";
     let gcp: &[u8] = b"GET /computeMetadata/v1/ HTTP/1.1\r\nMetadata-Flavor: Google\r\n\r\n";
     let ec2ws: &[u8] = b"HTTP/1.1 200 OK\r\nServer: EC2ws\r\nContent-Length: 0\r\n\r\n";
-    let cases: Vec<(&str, FlowKey, Vec<(Direction, &[u8])>, Option<&str>)> = vec![
+    let cases: Vec<SuppressionCase> = vec![
         (
             "v4 inside",
             key("10.20.1.1", "169.254.169.254", 80),
