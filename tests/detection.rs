@@ -648,7 +648,12 @@ fn the_policy_decides_after_matching() {
 }
 
 /// A suppression case: name, flow, conversation, the rule expected to suppress (if any).
-type SuppressionCase<'a> = (&'a str, FlowKey, Vec<(Direction, &'a [u8])>, Option<&'a str>);
+type SuppressionCase<'a> = (
+    &'a str,
+    FlowKey,
+    Vec<(Direction, &'a [u8])>,
+    Option<&'a str>,
+);
 
 /// Suppression after matching: CIDR inside and outside, IPv4 and IPv6, VLAN outer and inner,
 /// destination, provider, indicator; suppressed alerts are kept and counted.

@@ -155,6 +155,9 @@ fn http_dump(path: &PathBuf, chunk: Option<usize>) -> Result<(), String> {
     for tx in collector.transactions() {
         writeln!(out, "{}", tx.to_json()).map_err(|e| format!("writing output: {e}"))?;
     }
+    if let Some(stream) = collector.stream_anomalies_json() {
+        writeln!(out, "{stream}").map_err(|e| format!("writing output: {e}"))?;
+    }
     out.flush().map_err(|e| format!("writing output: {e}"))
 }
 

@@ -86,6 +86,9 @@ pub struct FlowStats {
     pub suppressed: u64,
     /// Messages that carried at least one anomaly.
     pub anomalous_messages: u64,
+    /// Reports of anomalies outside any message (bytes after the last message, data after
+    /// close).
+    pub stream_anomalies: u64,
 }
 
 /// One connection under detection: an HTTP parser for both directions and the detection
@@ -409,6 +412,10 @@ impl Detection {
 
 impl EventSink for DetectionSink<'_> {
     fn on_event(&mut self, event: &Event<'_>) {
+        if !event.has_tx() {
+            self.det.stats.stream_anomalies += 1;
+            return;
+        }
         let cfg = self.engine.config();
         let cap = cfg.max_alert_field;
         let limit = cfg.body_inspect_limit;

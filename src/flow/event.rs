@@ -84,6 +84,15 @@ pub enum Event<'a> {
         /// The bytes.
         data: &'a [u8],
     },
+    /// Anomalies of a direction that belong to no message: bytes after the last message
+    /// that were no HTTP (a body nobody announced), data after close. Reported when the
+    /// direction closes (or at once for data after close), so that nothing seen is lost.
+    StreamAnomalies {
+        /// The direction.
+        dir: Direction,
+        /// The anomalies.
+        anomalies: Anomalies,
+    },
     /// A message ended (also when the stream ended or resynchronised in the middle of it).
     MessageComplete {
         /// Its transaction.
@@ -98,7 +107,7 @@ pub enum Event<'a> {
 }
 
 impl Event<'_> {
-    /// The transaction the event belongs to.
+    /// The transaction the event belongs to (`TxId::MAX` for [`Event::StreamAnomalies`]).
     pub fn tx(&self) -> TxId {
         match *self {
             Event::RequestLine { tx, .. }
@@ -107,7 +116,13 @@ impl Event<'_> {
             | Event::HeadersComplete { tx, .. }
             | Event::Body { tx, .. }
             | Event::MessageComplete { tx, .. } => tx,
+            Event::StreamAnomalies { .. } => TxId::MAX,
         }
+    }
+
+    /// Whether the event belongs to a transaction (all but [`Event::StreamAnomalies`]).
+    pub fn has_tx(&self) -> bool {
+        !matches!(self, Event::StreamAnomalies { .. })
     }
 }
 

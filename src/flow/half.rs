@@ -10,7 +10,7 @@
 
 use super::event::{BodyFraming, Event, EventSink, Section, TxId};
 use super::scan::{ElementKind, Scanner};
-use super::stream::{MethodKind, Shared};
+use super::stream::{MethodKind, Shared, TunnelKind};
 use super::Direction;
 use crate::http::{
     parse_chunk_size_line, parse_content_length, parse_field_line, parse_request_line,
@@ -38,6 +38,9 @@ pub(crate) enum State {
     UntilClose,
     /// The connection is a tunnel: nothing more is HTTP.
     Tunnel,
+    /// The first line of a CONNECT tunnel: a well-formed HTTP start line means the tunnel
+    /// carries plain HTTP, which is parsed on; anything else (TLS) makes it a tunnel.
+    TunnelProbe,
     /// Request side: a CONNECT was sent and its answer decides what the next bytes are.
     AwaitConnect,
 }
@@ -45,7 +48,9 @@ pub(crate) enum State {
 impl State {
     fn element_kind(self) -> Option<ElementKind> {
         match self {
-            State::Start | State::ChunkSize | State::ChunkDataEnd => Some(ElementKind::Line),
+            State::Start | State::ChunkSize | State::ChunkDataEnd | State::TunnelProbe => {
+                Some(ElementKind::Line)
+            }
             State::Headers | State::Trailers => Some(ElementKind::Field),
             _ => None,
         }
@@ -79,6 +84,10 @@ struct Message {
     method: MethodKind,
     status: u16,
     interim: bool,
+    /// Request: it asked for a protocol upgrade; response: its request did.
+    upgrade_requested: bool,
+    /// Request: `Expect: 100-continue`.
+    expect_continue: bool,
     headers: u32,
     head_bytes: usize,
     content_length: Option<ContentLength>,
@@ -99,6 +108,8 @@ impl Message {
             method: MethodKind::Other,
             status: 0,
             interim: false,
+            upgrade_requested: false,
+            expect_continue: false,
             headers: 0,
             head_bytes: 0,
             content_length: None,
@@ -135,6 +146,8 @@ pub(crate) struct Half {
     /// After a gap: only a well-formed start line starts a message.
     resync: bool,
     closed: bool,
+    /// DATA_AFTER_CLOSE was reported.
+    late_data_reported: bool,
 }
 
 impl Half {
@@ -149,6 +162,7 @@ impl Half {
             pending: Anomalies::empty(),
             resync: false,
             closed: false,
+            late_data_reported: false,
         }
     }
 
@@ -171,8 +185,13 @@ impl Half {
         sink: &mut dyn EventSink,
     ) -> Run {
         if self.closed {
-            if !input.is_empty() {
-                self.pending |= Anomalies::DATA_AFTER_CLOSE;
+            if !input.is_empty() && !self.late_data_reported {
+                // No message can follow a close, so this is reported on its own, once.
+                self.late_data_reported = true;
+                sink.on_event(&Event::StreamAnomalies {
+                    dir: self.dir,
+                    anomalies: Anomalies::DATA_AFTER_CLOSE,
+                });
             }
             return Run {
                 consumed: input.len(),
@@ -239,7 +258,7 @@ impl Half {
                     // may arrive before the caller presents these bytes again, and the events
                     // must not depend on the feeding mode.
                     if self.carry.len() + rest.len() <= sh.limits.max_carry_over {
-                        self.carry.extend_from_slice(rest);
+                        append_capped(&mut self.carry, rest, sh.limits.max_carry_over);
                         pos = input.len();
                     } else {
                         // The client did not wait for the answer: what it sent is HTTP.
@@ -253,7 +272,8 @@ impl Half {
                 | State::Headers
                 | State::ChunkSize
                 | State::ChunkDataEnd
-                | State::Trailers => {
+                | State::Trailers
+                | State::TunnelProbe => {
                     let kind = self.state.element_kind().unwrap_or(ElementKind::Line);
                     // Where scanning resumes: in place mode the caller presents an element
                     // again from its start, and the part already scanned is skipped.
@@ -399,7 +419,30 @@ impl Half {
             }
             State::ChunkSize => {
                 self.msg.anomalies |= anomalies;
-                self.chunk_size(sh, content, sink);
+                if content.is_empty() {
+                    // A stray line end before the size: browsers skip it (HTTP Evader
+                    // chunked/17-22), so the body is not lost; it is still odd.
+                    self.msg.anomalies |= Anomalies::CHUNK_SIZE_INVALID;
+                } else {
+                    self.chunk_size(sh, content, sink);
+                }
+            }
+            // Line ends before the first line say nothing yet (a stray CRLF after the
+            // CONNECT head is common).
+            State::TunnelProbe if content.is_empty() => {}
+            State::TunnelProbe => {
+                let http = match self.dir {
+                    Direction::ToServer => {
+                        parse_request_line(content).is_some_and(|l| l.is_strict_start())
+                    }
+                    Direction::ToClient => parse_status_line(content).is_some(),
+                };
+                if http {
+                    self.state = State::Start;
+                    self.start_line(sh, content, &el, anomalies, sink);
+                } else {
+                    self.state = State::Tunnel;
+                }
             }
             State::ChunkDataEnd => {
                 self.msg.anomalies |= anomalies;
@@ -486,10 +529,12 @@ impl Half {
     ) {
         if let Some(line) = parse_status_line(content) {
             let interim = line.is_interim();
-            let (tx, method, tx_anomalies) = sh.begin_response(interim);
-            self.begin(tx, line.anomalies | line_anomalies | tx_anomalies);
+            let start = sh.begin_response(Some(line.code));
+            let tx = start.tx;
+            self.begin(tx, line.anomalies | line_anomalies | start.anomalies);
             self.msg.version = line.version;
-            self.msg.method = method;
+            self.msg.method = start.method;
+            self.msg.upgrade_requested = start.upgrade_requested;
             self.msg.status = line.code;
             self.msg.interim = interim;
             sink.on_event(&Event::StatusLine { tx, line });
@@ -498,9 +543,10 @@ impl Half {
             self.pending |= Anomalies::JUNK_BEFORE_MESSAGE;
         } else {
             // No status line: an HTTP/0.9 answer, whose bytes are all body until close.
-            let (tx, method, tx_anomalies) = sh.begin_response(false);
-            self.begin(tx, Anomalies::NO_STATUS_LINE | tx_anomalies);
-            self.msg.method = method;
+            let start = sh.begin_response(None);
+            let tx = start.tx;
+            self.begin(tx, Anomalies::NO_STATUS_LINE | start.anomalies);
+            self.msg.method = start.method;
             sink.on_event(&Event::HeadersComplete {
                 tx,
                 dir: self.dir,
@@ -533,7 +579,7 @@ impl Half {
             Section::Head
         };
         if section == Section::Head {
-            self.framing_header(&header);
+            self.framing_header(sh, &header);
         }
         self.msg.headers = self.msg.headers.saturating_add(1);
         if self.msg.headers > sh.limits.max_headers {
@@ -553,7 +599,7 @@ impl Half {
     }
 
     /// Records what a header of the head block says about framing and Host.
-    fn framing_header(&mut self, header: &crate::http::Header<'_>) {
+    fn framing_header(&mut self, sh: &mut Shared, header: &crate::http::Header<'_>) {
         if header.is(b"content-length") {
             let cl = parse_content_length(header.value);
             match (self.msg.content_length, cl) {
@@ -570,10 +616,18 @@ impl Half {
                 Some(prev) => prev.merge(tc),
                 None => self.msg.transfer_coding = Some(tc),
             }
-        } else if header.is(b"host") && self.dir == Direction::ToServer {
-            self.msg.hosts += 1;
-            if self.msg.hosts == 1 {
-                self.msg.host_hash = Some(host_hash(strip_port(header.value)));
+        } else if self.dir == Direction::ToServer {
+            if header.is(b"host") {
+                self.msg.hosts += 1;
+                if self.msg.hosts == 1 {
+                    self.msg.host_hash = Some(host_hash(strip_port(header.value)));
+                }
+            } else if header.is(b"upgrade") {
+                self.msg.upgrade_requested = true;
+                sh.mark_upgrade(self.msg.tx);
+            } else if header.is(b"expect") {
+                let v = crate::http::token::trim_ows(header.value);
+                self.msg.expect_continue |= v.eq_ignore_ascii_case(b"100-continue");
             }
         }
     }
@@ -593,6 +647,11 @@ impl Half {
             Direction::ToServer => self.request_framing(),
             Direction::ToClient => self.response_framing(sh),
         };
+        if self.msg.expect_continue
+            && matches!(framing, BodyFraming::Length(_) | BodyFraming::Chunked)
+        {
+            sh.expect_continue(self.msg.tx);
+        }
         sink.on_event(&Event::HeadersComplete {
             tx: self.msg.tx,
             dir: self.dir,
@@ -606,7 +665,10 @@ impl Half {
             BodyFraming::UntilClose => self.state = State::UntilClose,
             BodyFraming::Tunnel => {
                 self.complete(sh, sink);
-                self.state = State::Tunnel;
+                self.state = match sh.tunnel() {
+                    Some(TunnelKind::Connect) => State::TunnelProbe,
+                    _ => State::Tunnel,
+                };
             }
         }
     }
@@ -624,6 +686,9 @@ impl Half {
             }
             if !tc.chunked_last {
                 msg.anomalies |= Anomalies::TE_NOT_CHUNKED;
+            }
+            if tc.unknown {
+                msg.anomalies |= Anomalies::TE_UNKNOWN_CODING;
             }
             if tc.chunked_anywhere {
                 return Some(BodyFraming::Chunked);
@@ -677,14 +742,23 @@ impl Half {
 
     fn response_framing(&mut self, sh: &mut Shared) -> BodyFraming {
         let status = self.msg.status;
-        let tunnel = status == 101
-            || (self.msg.method == MethodKind::Connect && (200..300).contains(&status));
         if self.msg.method == MethodKind::Connect {
+            let tunnel = (200..300).contains(&status);
             sh.connect_answered(self.msg.tx, tunnel);
+            if tunnel {
+                sh.set_tunnel(TunnelKind::Connect);
+                return BodyFraming::Tunnel;
+            }
         }
-        if tunnel {
-            sh.set_tunnel();
-            return BodyFraming::Tunnel;
+        if status == 101 {
+            if self.msg.upgrade_requested {
+                sh.set_tunnel(TunnelKind::Upgrade);
+                sh.upgrade_answered();
+                return BodyFraming::Tunnel;
+            }
+            // Nobody asked to switch protocols: a 101 here only hides what follows, so it is
+            // read as an ordinary response (HTTP Evader 448).
+            self.msg.anomalies |= Anomalies::UPGRADE_UNREQUESTED;
         }
         let framing = self.length_framing();
         if self.msg.method == MethodKind::Head || status == 204 || status == 304 {
@@ -741,12 +815,39 @@ impl Half {
         self.state = State::Start;
         if self.dir == Direction::ToServer && self.msg.method == MethodKind::Connect {
             match sh.connect_sent(self.msg.tx) {
-                Some(true) => self.state = State::Tunnel,
+                Some(true) => self.state = State::TunnelProbe,
                 Some(false) => {}
                 None => self.state = State::AwaitConnect,
             }
-        } else if sh.is_tunnel() {
+        } else if self.dir == Direction::ToServer && sh.tunnel() == Some(TunnelKind::Upgrade) {
             self.state = State::Tunnel;
+        }
+    }
+
+    /// The other side switched protocols: from here on nothing is HTTP.
+    pub(crate) fn upgraded(&mut self) {
+        if self.msg.active {
+            // The request is still arriving: the tunnel starts after it.
+            return;
+        }
+        self.state = State::Tunnel;
+        self.elem = None;
+        self.resume = None;
+        self.carry.clear();
+    }
+
+    /// The request `tx` announced `Expect: 100-continue` and got a final answer before its
+    /// body: the body is not coming.
+    pub(crate) fn expect_rejected(&mut self, sh: &mut Shared, tx: TxId, sink: &mut dyn EventSink) {
+        // A chunk-size line partly received (in the carry-over, or with the caller in place
+        // mode) means the body has started.
+        let waiting_for_body = matches!(self.state, State::Body { .. } | State::ChunkSize)
+            && self.elem.is_none()
+            && self.resume.is_none()
+            && self.carry.is_empty();
+        if self.msg.active && self.msg.tx == tx && self.msg.body_len == 0 && waiting_for_body {
+            self.msg.anomalies |= Anomalies::EXPECT_BODY_SKIPPED;
+            self.complete(sh, sink);
         }
     }
 
@@ -761,8 +862,8 @@ impl Half {
             return;
         }
         if tunnel {
-            self.state = State::Tunnel;
-            self.carry.clear();
+            self.state = State::TunnelProbe;
+            self.replay_held(sh, sink);
         } else {
             self.state = State::Start;
             self.replay_held(sh, sink);
@@ -831,9 +932,13 @@ impl Half {
             sh.connect_abandoned();
             self.replay_held(sh, sink);
         }
+        let had_partial = self.elem.is_some();
         if let Some(p) = self.elem.take() {
             if !p.handled && !self.carry.is_empty() {
-                if !p.scanner.complete_at_eof() {
+                // A response's first line cut by the close is the body of an HTTP/0.9
+                // answer, which ends at the close by definition.
+                let answer_09 = self.dir == Direction::ToClient && self.state == State::Start;
+                if !p.scanner.complete_at_eof() && !answer_09 {
                     self.flag(Anomalies::TRUNCATED);
                 }
                 self.element_from_carry(sh, p.scanner.total(), false, sink);
@@ -852,10 +957,22 @@ impl Half {
         }
         match self.state {
             State::UntilClose | State::Tunnel | State::Start => {}
+            // After the last chunk only the end of the (optional) trailer section is missing:
+            // the body is whole.
+            State::Trailers if !had_partial => {}
             State::Headers if !self.msg.active => {}
             _ => self.flag(Anomalies::TRUNCATED),
         }
         self.complete(sh, sink);
+        // What belongs to no message is reported now or never. Empty lines after the last
+        // message are common and harmless.
+        let left = std::mem::take(&mut self.pending) - Anomalies::LEADING_EMPTY_LINES;
+        if !left.is_empty() {
+            sink.on_event(&Event::StreamAnomalies {
+                dir: self.dir,
+                anomalies: left,
+            });
+        }
         self.closed = true;
     }
 }

@@ -37,6 +37,28 @@ impl MethodKind {
 struct Waiting {
     tx: TxId,
     method: MethodKind,
+    /// The request asked for a protocol upgrade (an `Upgrade` header).
+    upgrade: bool,
+}
+
+/// What a response tells the request side, delivered between the two sides' runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Resolution {
+    /// The answer to the CONNECT the request side waits for: tunnel or not.
+    Connect(bool),
+    /// The request `tx` announced `Expect: 100-continue` and got a final answer first.
+    ExpectRejected(TxId),
+    /// A requested protocol upgrade was granted.
+    Upgrade,
+}
+
+/// Why a connection stopped being HTTP.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum TunnelKind {
+    /// CONNECT answered 2xx: a proxy tunnel, which may carry plain HTTP (probed).
+    Connect,
+    /// 101 Switching Protocols to a requested upgrade.
+    Upgrade,
 }
 
 /// Where the connection stands with CONNECT.
@@ -59,10 +81,12 @@ pub(crate) struct Shared {
     next_tx: TxId,
     waiting: VecDeque<Waiting>,
     connect: Connect,
-    /// A CONNECT answer for the waiting request side, to deliver once the response side
-    /// returns.
-    resolution: Option<bool>,
-    tunnel: bool,
+    /// What the response side decided for the request side, delivered as soon as the
+    /// response side yields.
+    resolution: Option<Resolution>,
+    /// A request whose body waits for `100 Continue`.
+    expect: Option<TxId>,
+    tunnel: Option<TunnelKind>,
 }
 
 impl Shared {
@@ -75,26 +99,72 @@ impl Shared {
             self.waiting.pop_front();
             anomalies |= Anomalies::TOO_MANY_TRANSACTIONS;
         }
-        self.waiting.push_back(Waiting { tx, method });
+        self.waiting.push_back(Waiting {
+            tx,
+            method,
+            upgrade: false,
+        });
         (tx, anomalies)
+    }
+
+    /// The request `tx` asked for a protocol upgrade.
+    pub(crate) fn mark_upgrade(&mut self, tx: TxId) {
+        if let Some(w) = self.waiting.iter_mut().rev().find(|w| w.tx == tx) {
+            w.upgrade = true;
+        }
+    }
+
+    /// A requested upgrade was granted (101): the request side stops parsing HTTP.
+    pub(crate) fn upgrade_answered(&mut self) {
+        self.resolution = Some(Resolution::Upgrade);
+    }
+
+    /// The request `tx` sent its head with `Expect: 100-continue` and a body to follow.
+    pub(crate) fn expect_continue(&mut self, tx: TxId) {
+        self.expect = Some(tx);
     }
 
     /// Pairs a response with the oldest request still waiting; an interim answer leaves the
     /// request waiting for its final one.
-    pub(crate) fn begin_response(&mut self, interim: bool) -> (TxId, MethodKind, Anomalies) {
+    pub(crate) fn begin_response(&mut self, status: Option<u16>) -> ResponseStart {
+        let interim = status.is_some_and(|c| (100..200).contains(&c) && c != 101);
         let head = if interim {
             self.waiting.front().copied()
         } else {
             self.waiting.pop_front()
         };
-        match head {
-            Some(w) => (w.tx, w.method, Anomalies::empty()),
+        let start = match head {
+            Some(w) => ResponseStart {
+                tx: w.tx,
+                method: w.method,
+                upgrade_requested: w.upgrade,
+                anomalies: Anomalies::empty(),
+            },
             None => {
                 let tx = self.next_tx;
                 self.next_tx += 1;
-                (tx, MethodKind::Other, Anomalies::RESPONSE_WITHOUT_REQUEST)
+                ResponseStart {
+                    tx,
+                    method: MethodKind::Other,
+                    upgrade_requested: false,
+                    anomalies: Anomalies::RESPONSE_WITHOUT_REQUEST,
+                }
+            }
+        };
+        if self.expect == Some(start.tx) {
+            match status {
+                // The client may now send the body.
+                Some(100) => self.expect = None,
+                Some(c) if (100..200).contains(&c) => {}
+                // A final answer before the body: a server that refuses does not read it,
+                // and the client does not send it.
+                _ => {
+                    self.expect = None;
+                    self.resolution = Some(Resolution::ExpectRejected(start.tx));
+                }
             }
         }
+        start
     }
 
     /// The request side finished the CONNECT request `tx`: `Some(tunnel)` if its answer is
@@ -117,7 +187,7 @@ impl Shared {
         match self.connect {
             Connect::Awaiting(t) if t == tx => {
                 self.connect = Connect::Idle;
-                self.resolution = Some(tunnel);
+                self.resolution = Some(Resolution::Connect(tunnel));
             }
             _ => self.connect = Connect::Answered { tx, tunnel },
         }
@@ -133,13 +203,22 @@ impl Shared {
         self.resolution.is_some()
     }
 
-    pub(crate) fn set_tunnel(&mut self) {
-        self.tunnel = true;
+    pub(crate) fn set_tunnel(&mut self, kind: TunnelKind) {
+        self.tunnel = Some(kind);
     }
 
-    pub(crate) fn is_tunnel(&self) -> bool {
+    pub(crate) fn tunnel(&self) -> Option<TunnelKind> {
         self.tunnel
     }
+}
+
+/// What the response side learns when a response starts.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ResponseStart {
+    pub(crate) tx: TxId,
+    pub(crate) method: MethodKind,
+    pub(crate) upgrade_requested: bool,
+    pub(crate) anomalies: Anomalies,
 }
 
 /// What [`HttpStream::parse_in_place`] did with a buffer (Suricata's `AppLayerResult`).
@@ -198,7 +277,8 @@ impl HttpStream {
                 waiting: VecDeque::new(),
                 connect: Connect::Idle,
                 resolution: None,
-                tunnel: false,
+                expect: None,
+                tunnel: None,
             },
             request: Half::new(Direction::ToServer),
             response: Half::new(Direction::ToClient),
@@ -253,9 +333,10 @@ impl HttpStream {
         self.deliver_connect_answer(sink);
     }
 
-    /// Whether the connection became a tunnel (CONNECT answered 2xx, or an upgrade).
+    /// Whether the connection became a tunnel (CONNECT answered 2xx, or an upgrade). A
+    /// CONNECT tunnel that carries plain HTTP is still parsed.
     pub fn is_tunnel(&self) -> bool {
-        self.shared.tunnel
+        self.shared.tunnel.is_some()
     }
 
     /// Whether the request direction waits for the answer to a CONNECT.
@@ -296,13 +377,21 @@ impl HttpStream {
         }
     }
 
+    /// Lets the request side act on what the response side decided for it.
     fn deliver_connect_answer(&mut self, sink: &mut dyn EventSink) {
-        if let Some(tunnel) = self.shared.resolution.take() {
-            self.request
-                .connect_resolved(&mut self.shared, tunnel, sink);
-            if tunnel {
-                self.shared.tunnel = true;
+        match self.shared.resolution.take() {
+            Some(Resolution::Connect(tunnel)) => {
+                if tunnel {
+                    self.shared.tunnel = Some(TunnelKind::Connect);
+                }
+                self.request
+                    .connect_resolved(&mut self.shared, tunnel, sink);
             }
+            Some(Resolution::ExpectRejected(tx)) => {
+                self.request.expect_rejected(&mut self.shared, tx, sink);
+            }
+            Some(Resolution::Upgrade) => self.request.upgraded(),
+            None => {}
         }
     }
 }
@@ -589,5 +678,150 @@ mod tests {
         s.close(C, &mut c);
         s.feed(C, b"GET / HTTP/1.1\r\n\r\n", &mut c);
         assert_eq!(c.transactions().count(), 0);
+    }
+
+    #[test]
+    fn plain_http_inside_a_connect_tunnel_is_parsed() {
+        let txs = run(&[
+            (
+                C,
+                b"CONNECT 169.254.169.254:80 HTTP/1.1\r\nHost: 169.254.169.254:80\r\n\r\n",
+            ),
+            (S, b"HTTP/1.1 200 Connection established\r\n\r\n"),
+            (
+                C,
+                b"GET /latest/meta-data/ HTTP/1.1\r\nHost: 169.254.169.254\r\n\r\n",
+            ),
+            (S, b"HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nami"),
+        ]);
+        assert_eq!(txs.len(), 2);
+        assert_eq!(req(&txs[1]).uri, b"/latest/meta-data/");
+        assert_eq!(resp(&txs[1]).body, b"ami");
+    }
+
+    #[test]
+    fn upgrade_only_when_asked() {
+        let txs = run(&[
+            (C, b"GET / HTTP/1.1\r\nHost: a\r\n\r\n"),
+            (S, b"HTTP/1.1 101 ok\r\nContent-Length: 5\r\n\r\nhello"),
+        ]);
+        let r = resp(&txs[0]);
+        assert!(r.anomalies.contains(Anomalies::UPGRADE_UNREQUESTED));
+        assert_eq!(r.body, b"hello");
+        let mut s = HttpStream::new();
+        let mut c = Collector::new();
+        s.feed(
+            C,
+            b"GET /chat HTTP/1.1\r\nHost: a\r\nUpgrade: websocket\r\n\r\n",
+            &mut c,
+        );
+        s.feed(
+            S,
+            b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\r\n\x81\x05hello",
+            &mut c,
+        );
+        s.feed(C, b"\x81\x85GET / HTTP/1.1\r\n\r\n", &mut c);
+        assert!(s.is_tunnel());
+        assert_eq!(c.transactions().count(), 1);
+    }
+
+    #[test]
+    fn a_refused_expect_continue_body_does_not_swallow_the_next_request() {
+        let txs = run(&[
+            (C, b"PUT /up HTTP/1.1\r\nHost: a\r\nExpect: 100-continue\r\nContent-Length: 10\r\n\r\n"),
+            (S, b"HTTP/1.1 401 Unauthorized\r\nContent-Length: 0\r\n\r\n"),
+            (C, b"POST /ok HTTP/1.1\r\nHost: a\r\nContent-Length: 0\r\n\r\n"),
+        ]);
+        assert_eq!(txs.len(), 2);
+        assert!(req(&txs[0])
+            .anomalies
+            .contains(Anomalies::EXPECT_BODY_SKIPPED));
+        assert_eq!(req(&txs[1]).uri, b"/ok");
+        // Answered 100 Continue: the body comes.
+        let txs = run(&[
+            (
+                C,
+                b"PUT /up HTTP/1.1\r\nHost: a\r\nExpect: 100-continue\r\nContent-Length: 3\r\n\r\n",
+            ),
+            (S, b"HTTP/1.1 100 Continue\r\n\r\n"),
+            (C, b"abc"),
+            (S, b"HTTP/1.1 201 Created\r\nContent-Length: 0\r\n\r\n"),
+        ]);
+        assert_eq!(txs.len(), 1);
+        assert_eq!(req(&txs[0]).body, b"abc");
+    }
+
+    #[test]
+    fn stray_line_ends_before_a_chunk_size_keep_the_body() {
+        let txs = run(&[(
+            C,
+            b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n\r\n3\r\nabc\r\n\r\n0\r\n\r\n",
+        )]);
+        let r = req(&txs[0]);
+        assert_eq!(r.body, b"abc");
+        assert!(r.anomalies.contains(Anomalies::CHUNK_SIZE_INVALID));
+        assert!(r.complete);
+    }
+
+    #[test]
+    fn bytes_outside_messages_are_reported_at_close() {
+        let mut s = HttpStream::new();
+        let mut c = Collector::new();
+        s.feed(
+            C,
+            b"POST / HTTP/1.1\r\nHost: a\r\n\r\nlogin=foo&password=bar",
+            &mut c,
+        );
+        s.close(C, &mut c);
+        assert!(c
+            .stream_anomalies(C)
+            .contains(Anomalies::JUNK_BEFORE_MESSAGE));
+        s.feed(C, b"more", &mut c);
+        assert!(c.stream_anomalies(C).contains(Anomalies::DATA_AFTER_CLOSE));
+        assert!(c.stream_anomalies(S).is_empty());
+    }
+
+    #[test]
+    fn an_http09_answer_cut_by_the_close_is_complete() {
+        let txs = run(&[(C, b"GET / HTTP/1.0\r\n\r\n"), (S, b"Hello")]);
+        assert_eq!(resp(&txs[0]).anomalies, Anomalies::NO_STATUS_LINE);
+        assert_eq!(resp(&txs[0]).body, b"Hello");
+    }
+
+    #[test]
+    fn unknown_transfer_codings_are_flagged() {
+        let txs = run(&[(
+            C,
+            b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: lalala, chunked\r\n\r\n0\r\n\r\n",
+        )]);
+        assert!(req(&txs[0])
+            .anomalies
+            .contains(Anomalies::TE_UNKNOWN_CODING));
+        assert_eq!(req(&txs[0]).framing, Some(BodyFraming::Chunked));
+    }
+
+    /// Regression (found by the in-place property): a refused Expect body is not cancelled
+    /// once part of a chunk-size line arrived, whichever mode holds that part.
+    #[test]
+    fn expect_refusal_after_a_partial_chunk_line_is_the_same_in_both_modes() {
+        let head: &[u8] =
+            b"POST /x HTTP/1.1\r\nExpect: 100-continue\r\nTransfer-Encoding: chunked\r\n\r\n1";
+        let refusal: &[u8] = b"HTTP/1.1 417 Expectation Failed\r\nContent-Length: 0\r\n\r\n";
+        let rest: &[u8] = b"0\r\nabcdefghijklmnop\r\n0\r\n\r\n";
+        let mut copy = Collector::with_body_capture(64);
+        let mut s = HttpStream::new();
+        s.feed(C, head, &mut copy);
+        s.feed(S, refusal, &mut copy);
+        s.feed(C, rest, &mut copy);
+        let mut in_place = Collector::with_body_capture(64);
+        let mut s = HttpStream::new();
+        let p = s.parse_in_place(C, head, &mut in_place);
+        s.parse_in_place(S, refusal, &mut in_place);
+        let mut again = head[p.consumed..].to_vec();
+        again.extend_from_slice(rest);
+        s.parse_in_place(C, &again, &mut in_place);
+        let (a, b) = (copy.into_transactions(), in_place.into_transactions());
+        assert_eq!(a, b);
+        assert_eq!(req(&a[0]).body, b"abcdefghijklmnop");
     }
 }

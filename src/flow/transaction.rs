@@ -56,6 +56,7 @@ pub struct Transaction {
 pub struct Collector {
     txs: BTreeMap<TxId, Transaction>,
     body_capture: usize,
+    stream_anomalies: [Anomalies; 2],
 }
 
 impl Collector {
@@ -69,7 +70,28 @@ impl Collector {
         Collector {
             txs: BTreeMap::new(),
             body_capture: limit,
+            stream_anomalies: [Anomalies::empty(); 2],
         }
+    }
+
+    /// Anomalies of a direction that belonged to no message ([`Event::StreamAnomalies`]).
+    pub fn stream_anomalies(&self, dir: Direction) -> Anomalies {
+        self.stream_anomalies[dir as usize]
+    }
+
+    /// The stream anomalies as one JSON object (`{"stream_anomalies": {...}}`), or `None`
+    /// when there are none: the last line of `imdsguard http-dump`.
+    pub fn stream_anomalies_json(&self) -> Option<serde_json::Value> {
+        let [req, resp] = self.stream_anomalies;
+        if req.is_empty() && resp.is_empty() {
+            return None;
+        }
+        Some(serde_json::json!({
+            "stream_anomalies": {
+                "request": req.names().collect::<Vec<_>>(),
+                "response": resp.names().collect::<Vec<_>>(),
+            }
+        }))
     }
 
     /// The transactions, by number.
@@ -112,6 +134,9 @@ fn unfold(header: &crate::http::Header<'_>) -> Vec<u8> {
 impl EventSink for Collector {
     fn on_event(&mut self, event: &Event<'_>) {
         match *event {
+            Event::StreamAnomalies { dir, anomalies } => {
+                self.stream_anomalies[dir as usize] |= anomalies;
+            }
             Event::RequestLine { tx, line } => {
                 let m = self.message(tx, Direction::ToServer);
                 m.method = line.method.to_vec();

@@ -100,6 +100,15 @@ bitflags! {
         const CONNECT_UNANSWERED = 1 << 41;
         /// Data after the stream was closed.
         const DATA_AFTER_CLOSE = 1 << 42;
+        /// A transfer coding that is neither `chunked` nor a known content coding
+        /// (`lalala, chunked`): servers disagree on such lists.
+        const TE_UNKNOWN_CODING = 1 << 43;
+        /// A 101 Switching Protocols answer to a request that asked for no upgrade: read as
+        /// an ordinary response instead of a tunnel, so that its body is not hidden.
+        const UPGRADE_UNREQUESTED = 1 << 44;
+        /// A request announced `Expect: 100-continue` and was refused before sending its body:
+        /// the body is not coming, and the next bytes are the next request.
+        const EXPECT_BODY_SKIPPED = 1 << 45;
     }
 }
 
@@ -118,6 +127,8 @@ impl Anomalies {
         .union(Anomalies::CL_LEADING_ZEROS)
         .union(Anomalies::CL_OVERFLOW)
         .union(Anomalies::TE_NOT_CHUNKED)
+        .union(Anomalies::TE_UNKNOWN_CODING)
+        .union(Anomalies::UPGRADE_UNREQUESTED)
         .union(Anomalies::TE_IN_HTTP10)
         .union(Anomalies::CHUNK_SIZE_INVALID)
         .union(Anomalies::CHUNK_SIZE_OVERFLOW)

@@ -26,11 +26,16 @@ fn hex_digits(i: &[u8]) -> IResult<&[u8], &[u8]> {
 type SizeParts<'a> = (&'a [u8], Option<&'a [u8]>, &'a [u8]);
 
 fn size_part(i: &[u8]) -> IResult<&[u8], SizeParts<'_>> {
-    (ows, opt(tag_no_case(&b"0x"[..])), hex_digits).parse(i)
+    (lead, opt(tag_no_case(&b"0x"[..])), hex_digits).parse(i)
 }
 
 fn ows(i: &[u8]) -> IResult<&[u8], &[u8]> {
     take_while(is_ows).parse(i)
+}
+
+/// Whitespace a lenient reader skips before a chunk size (VT and FF as `isspace` does).
+fn lead(i: &[u8]) -> IResult<&[u8], &[u8]> {
+    take_while(|b| is_ows(b) || b == 0x0b || b == 0x0c).parse(i)
 }
 
 /// Parses a chunk-size line (without its terminator): `chunk-size [ chunk-ext ]`.
@@ -66,7 +71,12 @@ pub fn parse_chunk_size_line(line: &[u8], max_extension: usize) -> ChunkSizeLine
                 .fold(0u64, |acc, &d| (acc << 4) | u64::from(hex_value(d))),
         )
     };
-    let (rest, _) = ows(rest).unwrap_or((rest, b""));
+    let (rest, trailing) = ows(rest).unwrap_or((rest, b""));
+    if !trailing.is_empty() && rest.first() != Some(&b';') {
+        // `a \r\n`: strict parsers (llhttp) reject whitespace after the size, unless it is
+        // the BWS that RFC 9112 §7.1.1 allows before a chunk extension.
+        anomalies |= Anomalies::CHUNK_SIZE_INVALID;
+    }
     let extension_len = if rest.first() == Some(&b';') {
         anomalies |= Anomalies::CHUNK_EXTENSION;
         rest.len()
@@ -141,6 +151,15 @@ mod tests {
         assert!(c.anomalies.contains(Anomalies::CHUNK_SIZE_INVALID));
         let c = p(b"5x");
         assert_eq!(c.size, Some(5));
+        let c = p(b"a ");
+        assert_eq!(c.size, Some(10));
+        assert!(c.anomalies.contains(Anomalies::CHUNK_SIZE_INVALID));
+        assert!(!p(b"5 ;e=1")
+            .anomalies
+            .contains(Anomalies::CHUNK_SIZE_INVALID));
+        let c = p(b"\x0b5");
+        assert_eq!(c.size, Some(5));
+        assert!(c.anomalies.contains(Anomalies::CHUNK_SIZE_INVALID));
     }
 
     #[test]

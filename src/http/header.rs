@@ -97,7 +97,9 @@ pub fn parse_field_line(field: &[u8]) -> Header<'_> {
         anomalies |= Anomalies::INVALID_HEADER_NAME;
     }
     let (value, _) = leading_ows(after_colon).unwrap_or((after_colon, b""));
-    let value = trim_end(value);
+    // Only OWS and the line break of a fold are trimmed: a trailing VT or FF stays in the
+    // value, where the control-byte check flags it (some servers strip it, most do not).
+    let value = trim_end_ows(value);
     if memchr::memchr(b'\n', value).is_some() {
         anomalies |= Anomalies::OBS_FOLD;
     }
@@ -111,7 +113,17 @@ pub fn parse_field_line(field: &[u8]) -> Header<'_> {
     }
 }
 
-/// Trims trailing whitespace, including the CR/LF left by a fold at the very end.
+/// Trims trailing OWS and the CR/LF a fold leaves at the very end.
+fn trim_end_ows(s: &[u8]) -> &[u8] {
+    let end = s
+        .iter()
+        .rposition(|&b| !matches!(b, b' ' | b'\t' | b'\r' | b'\n'))
+        .map_or(0, |p| p + 1);
+    &s[..end]
+}
+
+/// Trims trailing whitespace the lenient way framing values are read (VT and FF too, as
+/// `strtol`-based servers skip them); the field itself was already flagged.
 fn trim_end(s: &[u8]) -> &[u8] {
     let end = s
         .iter()
@@ -201,6 +213,9 @@ pub struct TransferCoding {
     pub chunked_anywhere: bool,
     /// Some coding other than `chunked` appears (`gzip`, `identity`, junk).
     pub other: bool,
+    /// A coding that is neither `chunked` nor a registered content coding appears
+    /// (`identity` counts as unknown: RFC 9112 removed it).
+    pub unknown: bool,
 }
 
 impl TransferCoding {
@@ -211,8 +226,20 @@ impl TransferCoding {
         }
         self.chunked_anywhere |= later.chunked_anywhere;
         self.other |= later.other;
+        self.unknown |= later.unknown;
     }
 }
+
+/// Content codings of the IANA registry that may appear as transfer codings.
+const KNOWN_CODINGS: &[&[u8]] = &[
+    b"gzip",
+    b"x-gzip",
+    b"deflate",
+    b"compress",
+    b"x-compress",
+    b"br",
+    b"zstd",
+];
 
 /// Parses a Transfer-Encoding value: a comma-separated list of codings, each possibly with
 /// `;parameters`, in any case, and possibly folded.
@@ -227,6 +254,7 @@ pub fn parse_transfer_encoding(value: &[u8]) -> TransferCoding {
         let chunked = coding.eq_ignore_ascii_case(b"chunked");
         tc.chunked_anywhere |= chunked;
         tc.other |= !chunked;
+        tc.unknown |= !chunked && !KNOWN_CODINGS.iter().any(|k| coding.eq_ignore_ascii_case(k));
         tc.chunked_last = chunked;
     }
     tc
@@ -268,6 +296,25 @@ mod tests {
         assert_eq!(h.unfolded().collect::<Vec<_>>(), [&b"chunked"[..]]);
         let h = parse_field_line(b"X: a\r\n\tb\n c");
         assert_eq!(h.unfolded().collect::<Vec<_>>(), [&b"a"[..], b"b", b"c"]);
+    }
+
+    #[test]
+    fn trailing_vertical_tab_and_form_feed_are_flagged() {
+        for line in [
+            &b"Header1: \x0c"[..],
+            b"Transfer-Encoding: chunked\x0b",
+            b"Content-Length: 3\x0c",
+        ] {
+            let h = parse_field_line(line);
+            assert!(h.anomalies.contains(Anomalies::CTL_IN_FIELD), "{line:?}");
+        }
+        assert_eq!(
+            parse_content_length(b"3\x0c"),
+            ContentLength::Valid {
+                length: 3,
+                leading_zeros: false
+            }
+        );
     }
 
     #[test]
@@ -334,7 +381,13 @@ mod tests {
         let t = parse_transfer_encoding(b"\r\n chunked");
         assert!(t.chunked_last && !t.other);
         let t = parse_transfer_encoding(b"chunkedchunked");
-        assert!(!t.chunked_anywhere && t.other);
+        assert!(!t.chunked_anywhere && t.other && t.unknown);
+        let t = parse_transfer_encoding(b"lalala, chunked");
+        assert!(t.chunked_last && t.unknown);
+        let t = parse_transfer_encoding(b"gzip, chunked");
+        assert!(t.chunked_last && !t.unknown);
+        let t = parse_transfer_encoding(b"chunked\x0b");
+        assert!(t.chunked_last, "framing reads VT the lenient way");
         let mut t = parse_transfer_encoding(b"gzip");
         t.merge(parse_transfer_encoding(b"chunked"));
         assert!(t.chunked_last);

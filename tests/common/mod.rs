@@ -100,6 +100,25 @@ pub fn run_conversation(data: &[u8], split: Option<usize>) -> Vec<Transaction> {
     sink.into_transactions()
 }
 
+/// Runs a corpus conversation file whole and returns the anomalies that belonged to no
+/// message, both directions together (`Event::StreamAnomalies`).
+#[allow(dead_code)] // not every test binary uses every helper
+pub fn corpus_stream_anomalies(rel: &str) -> imdsguard::http::Anomalies {
+    let data = read_corpus(rel);
+    let chunks = conversation::parse(&data).expect("a valid conversation file");
+    let mut stream = HttpStream::new();
+    let mut sink = Collector::new();
+    for c in &chunks {
+        match c.kind {
+            ChunkKind::Gap => stream.gap(c.dir, c.bytes.len() as u64, &mut sink),
+            ChunkKind::Data => stream.feed(c.dir, c.bytes, &mut sink),
+        }
+    }
+    stream.close(Direction::ToServer, &mut sink);
+    stream.close(Direction::ToClient, &mut sink);
+    sink.stream_anomalies(Direction::ToServer) | sink.stream_anomalies(Direction::ToClient)
+}
+
 /// Runs a corpus conversation file whole.
 pub fn run_corpus_file(rel: &str) -> Vec<Transaction> {
     run_conversation(&read_corpus(rel), None)
