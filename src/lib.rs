@@ -29,4 +29,5 @@ pub mod http;
 pub mod imds;
 pub mod key;
 pub mod normalize;
+pub mod packet;
 pub mod policy;
