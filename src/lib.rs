@@ -24,6 +24,7 @@
 pub mod conversation;
 pub mod engine;
 pub mod event;
+pub mod ffi;
 pub mod flow;
 pub mod http;
 pub mod imds;

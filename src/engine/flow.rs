@@ -232,6 +232,11 @@ impl Flow {
         self.det.alerts.pop_front()
     }
 
+    /// How many alerts are waiting.
+    pub fn pending_alerts(&self) -> usize {
+        self.det.alerts.len()
+    }
+
     /// Takes every pending alert.
     pub fn drain_alerts(&mut self) -> impl Iterator<Item = Alert> + '_ {
         self.det.alerts.drain(..)

@@ -1,0 +1,583 @@
+//! Flows: feeding, events, and their lifetime.
+
+use super::boundary::{guard, guard_poisonable, slice, write_out, Poisonable};
+use super::engine::imdsguard_engine;
+use super::status::imdsguard_status::{self, *};
+use super::types::{
+    imdsguard_event, imdsguard_feed_result, imdsguard_flow_key, imdsguard_flow_stats,
+    imdsguard_str, IMDSGUARD_DECISION_ALERT, IMDSGUARD_DECISION_SUPPRESSED,
+};
+use crate::engine::{Engine, Flow};
+use crate::event::Alert;
+use crate::flow::Direction;
+use crate::imds::{sid, Provider, Stage};
+use crate::policy::Decision;
+use once_cell::sync::Lazy;
+use std::ffi::{c_char, CStr, CString};
+use std::sync::Arc;
+
+/// One connection under detection.
+///
+/// Thread safety: a flow belongs to one thread at a time; calls on the same flow must not
+/// overlap. Different flows may be used on different threads, sharing one engine.
+///
+/// After a caught panic the flow is poisoned: every later call returns
+/// `IMDSGUARD_POISONED`; free it.
+///
+/// Methods: `imdsguard_flow_new`, `imdsguard_flow_set_engine`, `imdsguard_flow_feed`,
+/// `imdsguard_flow_parse_in_place`, `imdsguard_flow_gap`, `imdsguard_flow_close_direction`,
+/// `imdsguard_flow_close`, `imdsguard_flow_set_time`, `imdsguard_flow_set_responder_ttl`,
+/// `imdsguard_flow_set_responder_mac`, `imdsguard_flow_next_event`,
+/// `imdsguard_flow_event_eve`, `imdsguard_flow_get_stats`, `imdsguard_flow_free`.
+pub struct imdsguard_flow {
+    engine: Arc<Engine>,
+    flow: Flow,
+    /// The event last returned by `imdsguard_flow_next_event`: the `imdsguard_str` fields
+    /// point into it.
+    current: Option<Alert>,
+    poisoned: bool,
+}
+
+impl Poisonable for imdsguard_flow {
+    fn is_poisoned(&self) -> bool {
+        self.poisoned
+    }
+
+    fn poison(&mut self) {
+        self.poisoned = true;
+    }
+}
+
+/// Signature names as static C strings, built once.
+static SIGNATURE_NAMES: Lazy<Vec<(u32, CString)>> = Lazy::new(|| {
+    sid::ALL
+        .iter()
+        .filter_map(|s| CString::new(s.name).ok().map(|c| (s.id, c)))
+        .collect()
+});
+
+fn signature_name(id: u32) -> *const c_char {
+    SIGNATURE_NAMES
+        .iter()
+        .find(|(i, _)| *i == id)
+        .map_or(c"".as_ptr(), |(_, c)| c.as_ptr())
+}
+
+fn stage_name(stage: Stage) -> &'static CStr {
+    match stage {
+        Stage::Probe => c"probe",
+        Stage::Request => c"request",
+        Stage::Token => c"token",
+        Stage::Credentials => c"credentials",
+    }
+}
+
+fn provider_name(p: Provider) -> &'static CStr {
+    match p {
+        Provider::Aws => c"aws",
+        Provider::AwsEcs => c"aws-ecs",
+        Provider::AwsEksPodIdentity => c"aws-eks-pod-identity",
+        Provider::Gcp => c"gcp",
+        Provider::Azure => c"azure",
+        Provider::Alibaba => c"alibaba",
+        Provider::Oci => c"oci",
+        Provider::DigitalOcean => c"digitalocean",
+        Provider::OpenStack => c"openstack",
+        Provider::Hetzner => c"hetzner",
+    }
+}
+
+fn direction(dir: u8) -> Result<Direction, imdsguard_status> {
+    Direction::from_raw(dir).ok_or(IMDSGUARD_INVALID_ARGUMENT)
+}
+
+fn fill_result(out: *mut imdsguard_feed_result, r: imdsguard_feed_result) {
+    // SAFETY: `out` is NULL or writable per the callers' contract.
+    if let Some(o) = unsafe { out.as_mut() } {
+        *o = r;
+    }
+}
+
+/// Starts a flow on an engine.
+///
+/// Returns `IMDSGUARD_OK` (`*out` set), `IMDSGUARD_NULL_ARGUMENT`,
+/// `IMDSGUARD_INVALID_ARGUMENT` (address family not 4 or 6, more than two VLAN tags, a VLAN
+/// id above 4095), `IMDSGUARD_PANIC`.
+///
+/// Memory and lifetimes: the flow keeps the engine alive; free it with
+/// `imdsguard_flow_free`.
+///
+/// # Safety
+/// `engine` is a live engine; `key` is readable; `out` is writable.
+#[no_mangle]
+pub unsafe extern "C" fn imdsguard_flow_new(
+    engine: *const imdsguard_engine,
+    key: *const imdsguard_flow_key,
+    out: *mut *mut imdsguard_flow,
+) -> imdsguard_status {
+    guard(|| {
+        // SAFETY: NULL or live/readable per the contract.
+        let (Some(engine), Some(key)) = (unsafe { engine.as_ref() }, unsafe { key.as_ref() })
+        else {
+            return IMDSGUARD_NULL_ARGUMENT;
+        };
+        if out.is_null() {
+            return IMDSGUARD_NULL_ARGUMENT;
+        }
+        let key = match key.to_key() {
+            Ok(k) => k,
+            Err(s) => return s,
+        };
+        let engine = Arc::clone(&engine.engine);
+        let flow = Flow::new(&engine, key);
+        let raw = Box::into_raw(Box::new(imdsguard_flow {
+            engine,
+            flow,
+            current: None,
+            poisoned: false,
+        }));
+        // SAFETY: checked non-NULL; writable per the contract.
+        match unsafe { write_out(out, raw) } {
+            Ok(()) => IMDSGUARD_OK,
+            Err(s) => {
+                // SAFETY: `raw` is from Box::into_raw above and was not handed out.
+                drop(unsafe { Box::from_raw(raw) });
+                s
+            }
+        }
+    })
+}
+
+/// Switches the flow to another engine (a new policy) without losing its state.
+///
+/// Returns `IMDSGUARD_OK`, `IMDSGUARD_NULL_ARGUMENT`, `IMDSGUARD_POISONED`, `IMDSGUARD_PANIC`.
+///
+/// # Safety
+/// `flow` is a live flow not used by another thread; `engine` is a live engine.
+#[no_mangle]
+pub unsafe extern "C" fn imdsguard_flow_set_engine(
+    flow: *mut imdsguard_flow,
+    engine: *const imdsguard_engine,
+) -> imdsguard_status {
+    // SAFETY: per this function's contract.
+    unsafe {
+        guard_poisonable(flow, |f| match engine.as_ref() {
+            Some(e) => {
+                f.engine = Arc::clone(&e.engine);
+                IMDSGUARD_OK
+            }
+            None => IMDSGUARD_NULL_ARGUMENT,
+        })
+    }
+}
+
+/// Feeds the next bytes of one direction. Everything is consumed: a line split at the end of
+/// `data` is copied (at most one line per direction) and completed by the next call.
+///
+/// Parameters: `dir` is `IMDSGUARD_DIR_TO_SERVER` or `IMDSGUARD_DIR_TO_CLIENT`; `data` and
+/// `len` the bytes (NULL with 0 is an empty feed); `result` may be NULL, else it receives
+/// the status, `consumed == len`, and the number of pending events.
+///
+/// Returns `IMDSGUARD_OK`, `IMDSGUARD_NULL_ARGUMENT`, `IMDSGUARD_INVALID_ARGUMENT` (unknown
+/// direction), `IMDSGUARD_POISONED`, `IMDSGUARD_PANIC`.
+///
+/// Memory and lifetimes: `data` is not kept after the call.
+///
+/// # Safety
+/// `flow` is a live flow not used by another thread; `data` points to `len` readable bytes
+/// (or is NULL with 0); `result` is NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn imdsguard_flow_feed(
+    flow: *mut imdsguard_flow,
+    dir: u8,
+    data: *const u8,
+    len: usize,
+    result: *mut imdsguard_feed_result,
+) -> imdsguard_status {
+    // SAFETY: per this function's contract.
+    let status = unsafe {
+        guard_poisonable(flow, |f| {
+            let dir = match direction(dir) {
+                Ok(d) => d,
+                Err(s) => return s,
+            };
+            let bytes = match slice(data, len) {
+                Ok(b) => b,
+                Err(s) => return s,
+            };
+            if cfg!(feature = "test-panic") && bytes == b"imdsguard:test-panic" {
+                panic!("imdsguard test panic requested through the C ABI");
+            }
+            let engine = Arc::clone(&f.engine);
+            f.flow.feed(&engine, dir, bytes);
+            fill_result(
+                result,
+                imdsguard_feed_result {
+                    status: IMDSGUARD_OK as u32,
+                    consumed: bytes.len(),
+                    needed: 0,
+                    pending_events: f.flow.pending_alerts(),
+                },
+            );
+            IMDSGUARD_OK
+        })
+    };
+    if status != IMDSGUARD_OK {
+        fill_result(
+            result,
+            imdsguard_feed_result {
+                status: status as u32,
+                ..imdsguard_feed_result::default()
+            },
+        );
+    }
+    status
+}
+
+/// Feeds without copying (Suricata's way): parses what is complete in `data`; `result`
+/// receives `consumed` and, when not everything was consumed, `needed`: present
+/// `data[consumed..]` again, followed by at least `needed - (len - consumed)` new bytes, in the
+/// next call for this direction. At the end of the stream hand the tail to
+/// `imdsguard_flow_feed`, then close.
+///
+/// Returns as `imdsguard_flow_feed`; `result` must not be NULL.
+///
+/// # Safety
+/// As `imdsguard_flow_feed`; `result` is writable.
+#[no_mangle]
+pub unsafe extern "C" fn imdsguard_flow_parse_in_place(
+    flow: *mut imdsguard_flow,
+    dir: u8,
+    data: *const u8,
+    len: usize,
+    result: *mut imdsguard_feed_result,
+) -> imdsguard_status {
+    if result.is_null() {
+        return IMDSGUARD_NULL_ARGUMENT;
+    }
+    // SAFETY: per this function's contract.
+    let status = unsafe {
+        guard_poisonable(flow, |f| {
+            let dir = match direction(dir) {
+                Ok(d) => d,
+                Err(s) => return s,
+            };
+            let bytes = match slice(data, len) {
+                Ok(b) => b,
+                Err(s) => return s,
+            };
+            let engine = Arc::clone(&f.engine);
+            let p = f.flow.parse_in_place(&engine, dir, bytes);
+            fill_result(
+                result,
+                imdsguard_feed_result {
+                    status: IMDSGUARD_OK as u32,
+                    consumed: p.consumed,
+                    needed: p.needed,
+                    pending_events: f.flow.pending_alerts(),
+                },
+            );
+            IMDSGUARD_OK
+        })
+    };
+    if status != IMDSGUARD_OK {
+        fill_result(
+            result,
+            imdsguard_feed_result {
+                status: status as u32,
+                ..imdsguard_feed_result::default()
+            },
+        );
+    }
+    status
+}
+
+/// Reports `len` lost bytes in one direction (a capture or reassembly gap).
+///
+/// Returns `IMDSGUARD_OK`, `IMDSGUARD_NULL_ARGUMENT`, `IMDSGUARD_INVALID_ARGUMENT`,
+/// `IMDSGUARD_POISONED`, `IMDSGUARD_PANIC`.
+///
+/// # Safety
+/// `flow` is a live flow not used by another thread.
+#[no_mangle]
+pub unsafe extern "C" fn imdsguard_flow_gap(
+    flow: *mut imdsguard_flow,
+    dir: u8,
+    len: u64,
+) -> imdsguard_status {
+    // SAFETY: per this function's contract.
+    unsafe {
+        guard_poisonable(flow, |f| match direction(dir) {
+            Ok(d) => {
+                let engine = Arc::clone(&f.engine);
+                f.flow.gap(&engine, d, len);
+                IMDSGUARD_OK
+            }
+            Err(s) => s,
+        })
+    }
+}
+
+/// Ends one direction (FIN or RST seen). When both have ended, pending verdicts are given.
+///
+/// Returns as `imdsguard_flow_gap`.
+///
+/// # Safety
+/// `flow` is a live flow not used by another thread.
+#[no_mangle]
+pub unsafe extern "C" fn imdsguard_flow_close_direction(
+    flow: *mut imdsguard_flow,
+    dir: u8,
+) -> imdsguard_status {
+    // SAFETY: per this function's contract.
+    unsafe {
+        guard_poisonable(flow, |f| match direction(dir) {
+            Ok(d) => {
+                let engine = Arc::clone(&f.engine);
+                f.flow.close_direction(&engine, d);
+                IMDSGUARD_OK
+            }
+            Err(s) => s,
+        })
+    }
+}
+
+/// Ends the flow (both directions, or a timeout): every pending verdict is given, including
+/// the address-only alert of a flow to a metadata address that carried no metadata HTTP.
+/// Take the events afterwards.
+///
+/// Returns `IMDSGUARD_OK`, `IMDSGUARD_NULL_ARGUMENT`, `IMDSGUARD_POISONED`, `IMDSGUARD_PANIC`.
+///
+/// # Safety
+/// `flow` is a live flow not used by another thread.
+#[no_mangle]
+pub unsafe extern "C" fn imdsguard_flow_close(flow: *mut imdsguard_flow) -> imdsguard_status {
+    // SAFETY: per this function's contract.
+    unsafe {
+        guard_poisonable(flow, |f| {
+            let engine = Arc::clone(&f.engine);
+            f.flow.close(&engine);
+            IMDSGUARD_OK
+        })
+    }
+}
+
+/// Sets the time of what is fed next (microseconds since the Unix epoch); events carry it.
+///
+/// # Safety
+/// `flow` is a live flow not used by another thread.
+#[no_mangle]
+pub unsafe extern "C" fn imdsguard_flow_set_time(
+    flow: *mut imdsguard_flow,
+    timestamp_us: u64,
+) -> imdsguard_status {
+    // SAFETY: per this function's contract.
+    unsafe {
+        guard_poisonable(flow, |f| {
+            f.flow.set_time(timestamp_us);
+            IMDSGUARD_OK
+        })
+    }
+}
+
+/// Records the responder's IP TTL / hop limit (the real IMDS answers with 1).
+///
+/// # Safety
+/// `flow` is a live flow not used by another thread.
+#[no_mangle]
+pub unsafe extern "C" fn imdsguard_flow_set_responder_ttl(
+    flow: *mut imdsguard_flow,
+    ttl: u8,
+) -> imdsguard_status {
+    // SAFETY: per this function's contract.
+    unsafe {
+        guard_poisonable(flow, |f| {
+            f.flow.set_responder_ttl(ttl);
+            IMDSGUARD_OK
+        })
+    }
+}
+
+/// Records the responder's MAC address (6 bytes).
+///
+/// # Safety
+/// `flow` is a live flow not used by another thread; `mac` points to 6 readable bytes.
+#[no_mangle]
+pub unsafe extern "C" fn imdsguard_flow_set_responder_mac(
+    flow: *mut imdsguard_flow,
+    mac: *const u8,
+) -> imdsguard_status {
+    // SAFETY: per this function's contract.
+    unsafe {
+        guard_poisonable(flow, |f| {
+            let bytes = match slice(mac, 6) {
+                Ok(b) => b,
+                Err(s) => return s,
+            };
+            let mut m = [0u8; 6];
+            m.copy_from_slice(bytes);
+            f.flow.set_responder_mac(m);
+            IMDSGUARD_OK
+        })
+    }
+}
+
+/// Takes the next alert of the flow.
+///
+/// Returns `IMDSGUARD_OK` (`*out` filled), `IMDSGUARD_NO_EVENT` (none pending),
+/// `IMDSGUARD_NULL_ARGUMENT`, `IMDSGUARD_POISONED`, `IMDSGUARD_PANIC`.
+///
+/// Memory and lifetimes: the `imdsguard_str` fields point into the flow and stay valid until
+/// the next call on this flow; copy what you keep. The `const char *` names are static.
+///
+/// # Safety
+/// `flow` is a live flow not used by another thread; `out` is writable.
+#[no_mangle]
+pub unsafe extern "C" fn imdsguard_flow_next_event(
+    flow: *mut imdsguard_flow,
+    out: *mut imdsguard_event,
+) -> imdsguard_status {
+    if out.is_null() {
+        return IMDSGUARD_NULL_ARGUMENT;
+    }
+    // SAFETY: per this function's contract.
+    unsafe {
+        guard_poisonable(flow, |f| {
+            let Some(alert) = f.flow.pop_alert() else {
+                return IMDSGUARD_NO_EVENT;
+            };
+            let a = f.current.insert(alert);
+            let http = a.http.as_ref();
+            let s = |pick: fn(&crate::event::HttpInfo) -> &[u8]| {
+                http.map_or(imdsguard_str::empty(), |h| imdsguard_str::of(pick(h)))
+            };
+            let event = imdsguard_event {
+                timestamp_us: a.timestamp_us,
+                tx_id: a.tx.unwrap_or(0),
+                has_tx: a.tx.is_some(),
+                signature_id: a.signature.id,
+                signature_rev: a.signature.rev,
+                signature: signature_name(a.signature.id),
+                severity: a.signature.severity,
+                stage: a.stage as u8,
+                stage_name: stage_name(a.stage).as_ptr(),
+                provider: a.provider as u8,
+                provider_name: provider_name(a.provider).as_ptr(),
+                indicators: a.indicators.bits(),
+                http_anomalies: a.anomalies.bits(),
+                decision: match a.decision {
+                    Decision::Alert => IMDSGUARD_DECISION_ALERT,
+                    Decision::Suppressed { .. } => IMDSGUARD_DECISION_SUPPRESSED,
+                },
+                suppressed_by: match &a.decision {
+                    Decision::Suppressed { rule } => imdsguard_str::of(rule.as_bytes()),
+                    Decision::Alert => imdsguard_str::empty(),
+                },
+                has_http: http.is_some(),
+                http_hostname: s(|h| &h.hostname),
+                http_url: s(|h| &h.url),
+                http_method: s(|h| &h.method),
+                http_user_agent: s(|h| &h.user_agent),
+                http_protocol: s(|h| &h.protocol),
+                http_status: http.and_then(|h| h.status).unwrap_or(0),
+                has_responder_ttl: a.responder.ttl.is_some(),
+                responder_ttl: a.responder.ttl.unwrap_or(0),
+            };
+            out.write(event);
+            IMDSGUARD_OK
+        })
+    }
+}
+
+/// Renders the event last taken with `imdsguard_flow_next_event` as one EVE-JSON object,
+/// NUL-terminated, without a trailing newline.
+///
+/// Parameters: `buf` and `cap` the caller's buffer (NULL with 0 to ask for the size);
+/// `needed` receives the size the rendering needs, NUL included.
+///
+/// Returns `IMDSGUARD_OK` (written), `IMDSGUARD_BUFFER_TOO_SMALL` (nothing written but
+/// `*needed`), `IMDSGUARD_NO_EVENT` (no event taken yet), `IMDSGUARD_NULL_ARGUMENT`,
+/// `IMDSGUARD_POISONED`, `IMDSGUARD_PANIC`.
+///
+/// # Safety
+/// `flow` is a live flow not used by another thread; `buf` is NULL with `cap` 0 or points to
+/// `cap` writable bytes; `needed` is writable.
+#[no_mangle]
+pub unsafe extern "C" fn imdsguard_flow_event_eve(
+    flow: *mut imdsguard_flow,
+    buf: *mut c_char,
+    cap: usize,
+    needed: *mut usize,
+) -> imdsguard_status {
+    if needed.is_null() || (buf.is_null() && cap > 0) {
+        return IMDSGUARD_NULL_ARGUMENT;
+    }
+    // SAFETY: per this function's contract.
+    unsafe {
+        guard_poisonable(flow, |f| {
+            let Some(alert) = f.current.as_ref() else {
+                return IMDSGUARD_NO_EVENT;
+            };
+            let mut line = Vec::with_capacity(1024);
+            if crate::event::write_eve_line(alert, &mut line).is_err() {
+                return IMDSGUARD_PANIC;
+            }
+            if line.last() == Some(&b'\n') {
+                line.pop();
+            }
+            needed.write(line.len() + 1);
+            if cap < line.len() + 1 {
+                return IMDSGUARD_BUFFER_TOO_SMALL;
+            }
+            // SAFETY: `buf` holds `cap` >= len + 1 writable bytes.
+            std::ptr::copy_nonoverlapping(line.as_ptr(), buf.cast::<u8>(), line.len());
+            buf.add(line.len()).write(0);
+            IMDSGUARD_OK
+        })
+    }
+}
+
+/// Copies the flow's counters.
+///
+/// # Safety
+/// `flow` is a live flow not used by another thread; `out` is writable.
+#[no_mangle]
+pub unsafe extern "C" fn imdsguard_flow_get_stats(
+    flow: *mut imdsguard_flow,
+    out: *mut imdsguard_flow_stats,
+) -> imdsguard_status {
+    if out.is_null() {
+        return IMDSGUARD_NULL_ARGUMENT;
+    }
+    // SAFETY: per this function's contract.
+    unsafe {
+        guard_poisonable(flow, |f| {
+            let s = f.flow.stats();
+            out.write(imdsguard_flow_stats {
+                transactions: s.transactions,
+                alerts: s.alerts,
+                suppressed: s.suppressed,
+                anomalous_messages: s.anomalous_messages,
+                stream_anomalies: s.stream_anomalies,
+            });
+            IMDSGUARD_OK
+        })
+    }
+}
+
+/// Frees a flow (a poisoned one too). Events not taken are dropped. NULL is fine; never free
+/// the same flow twice.
+///
+/// # Safety
+/// `flow` is NULL or a live flow from `imdsguard_flow_new` not used by another thread.
+#[no_mangle]
+pub unsafe extern "C" fn imdsguard_flow_free(flow: *mut imdsguard_flow) {
+    if flow.is_null() {
+        return;
+    }
+    let _ = guard(|| {
+        // SAFETY: from Box::into_raw in imdsguard_flow_new, freed once per the contract.
+        drop(unsafe { Box::from_raw(flow) });
+        IMDSGUARD_OK
+    });
+}
