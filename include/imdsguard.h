@@ -271,6 +271,18 @@ typedef struct imdsguard_engine imdsguard_engine;
 typedef struct imdsguard_flow imdsguard_flow;
 
 /*
+ A flow table with TCP reassembly, fed one frame at a time.
+
+ Thread safety: a tracker belongs to one thread at a time (run one per capture thread,
+ sharing the engine). After a caught panic it is poisoned like a flow.
+
+ Methods: `imdsguard_tracker_new`, `imdsguard_tracker_packet`, `imdsguard_tracker_expire`,
+ `imdsguard_tracker_flush`, `imdsguard_tracker_next_event`, `imdsguard_tracker_event_eve`,
+ `imdsguard_tracker_get_stats`, `imdsguard_tracker_free`.
+ */
+typedef struct imdsguard_tracker imdsguard_tracker;
+
+/*
  Where a policy failed to parse (or why a file could not be read): filled by the engine
  constructors on `IMDSGUARD_POLICY_ERROR` / `IMDSGUARD_IO_ERROR` when not NULL.
  */
@@ -506,6 +518,88 @@ typedef struct imdsguard_flow_stats {
    */
   uint64_t stream_anomalies;
 } imdsguard_flow_stats;
+
+/*
+ Limits of a tracker; zero in a field means its default.
+ */
+typedef struct imdsguard_tracker_config {
+  /*
+   Flows held at once (default 65536).
+   */
+  size_t max_flows;
+  /*
+   Memory charged to flows at most, in bytes (default 64 MiB).
+   */
+  size_t memcap_bytes;
+  /*
+   Timeout of a flow that carried payload, microseconds (default 300 s).
+   */
+  uint64_t idle_timeout_us;
+  /*
+   Timeout of a flow without payload (handshake only, UDP, ICMP), microseconds (30 s).
+   */
+  uint64_t new_timeout_us;
+} imdsguard_tracker_config;
+
+/*
+ What one packet did.
+ */
+typedef struct imdsguard_packet_result {
+  /*
+   The status the call returned.
+   */
+  uint32_t status;
+  /*
+   Whether the frame was decoded (false: malformed or truncated; counted in the stats).
+   */
+  bool decoded;
+  /*
+   Whether the packet belongs to a tracked flow.
+   */
+  bool tracked;
+  /*
+   Alerts waiting (take them with `imdsguard_tracker_next_event`).
+   */
+  size_t pending_events;
+} imdsguard_packet_result;
+
+/*
+ Counters of a tracker.
+ */
+typedef struct imdsguard_tracker_stats {
+  /*
+   Frames handed in.
+   */
+  uint64_t packets;
+  /*
+   Frames that could not be decoded.
+   */
+  uint64_t decode_errors;
+  /*
+   Flows created.
+   */
+  uint64_t flows_created;
+  /*
+   Flows evicted to stay within `max_flows` or the memcap.
+   */
+  uint64_t flows_evicted;
+  /*
+   Flows ended by a timeout.
+   */
+  uint64_t flows_timed_out;
+  /*
+   Flows alive now.
+   */
+  uint64_t active_flows;
+  /*
+   Memory charged to flows now, in bytes.
+   */
+  uint64_t memory_bytes;
+  /*
+   Alerts raised.
+   */
+  uint64_t alerts;
+} imdsguard_tracker_stats;
 
 #ifdef __cplusplus
 extern "C" {
@@ -784,6 +878,96 @@ void imdsguard_flow_free(struct imdsguard_flow *flow);
  `"unknown status"`. Never NULL; never free it.
  */
 const char *imdsguard_status_str(uint32_t status);
+
+/*
+ Creates a tracker on an engine. `config` may be NULL for the defaults.
+
+ Returns `IMDSGUARD_OK`, `IMDSGUARD_NULL_ARGUMENT`, `IMDSGUARD_PANIC`.
+
+ # Safety
+ `engine` is a live engine; `config` is NULL or readable; `out` is writable.
+ */
+imdsguard_status imdsguard_tracker_new(const struct imdsguard_engine *engine,
+                                       const struct imdsguard_tracker_config *config,
+                                       struct imdsguard_tracker **out);
+
+/*
+ Hands one frame to the tracker.
+
+ Parameters: `frame`, `len` the captured bytes; `linktype` a pcap `LINKTYPE_*` number
+ (1 Ethernet, 101 raw IP, 113 Linux SLL, 276 SLL2, 0/108 BSD loopback, 228/229 raw
+ IPv4/IPv6); `ts_us` the capture time in microseconds since the Unix epoch (timeouts run
+ on packet time); `result` may be NULL.
+
+ Returns `IMDSGUARD_OK` (also for a frame that could not be decoded: that is counted, not
+ an error of the call), `IMDSGUARD_INVALID_ARGUMENT` (unknown link type),
+ `IMDSGUARD_NULL_ARGUMENT`, `IMDSGUARD_POISONED`, `IMDSGUARD_PANIC`.
+
+ # Safety
+ `tracker` is a live tracker not used by another thread; `frame` points to `len` readable
+ bytes (or is NULL with 0); `result` is NULL or writable.
+ */
+imdsguard_status imdsguard_tracker_packet(struct imdsguard_tracker *tracker,
+                                          const uint8_t *frame,
+                                          size_t len,
+                                          uint32_t linktype,
+                                          uint64_t ts_us,
+                                          struct imdsguard_packet_result *result);
+
+/*
+ Ends the flows idle past their timeout at `now_us` (packet time), giving their verdicts.
+
+ # Safety
+ `tracker` is a live tracker not used by another thread.
+ */
+imdsguard_status imdsguard_tracker_expire(struct imdsguard_tracker *tracker, uint64_t now_us);
+
+/*
+ Ends every flow (end of capture, shutdown), giving every pending verdict.
+
+ # Safety
+ `tracker` is a live tracker not used by another thread.
+ */
+imdsguard_status imdsguard_tracker_flush(struct imdsguard_tracker *tracker);
+
+/*
+ Takes the next alert; as `imdsguard_flow_next_event` (strings valid until the next call
+ on this tracker).
+
+ # Safety
+ `tracker` is a live tracker not used by another thread; `out` is writable.
+ */
+imdsguard_status imdsguard_tracker_next_event(struct imdsguard_tracker *tracker,
+                                              struct imdsguard_event *out);
+
+/*
+ Renders the event last taken as EVE-JSON; as `imdsguard_flow_event_eve`.
+
+ # Safety
+ As `imdsguard_flow_event_eve`, for a tracker.
+ */
+imdsguard_status imdsguard_tracker_event_eve(struct imdsguard_tracker *tracker,
+                                             char *buf,
+                                             size_t cap,
+                                             size_t *needed);
+
+/*
+ Copies the tracker's counters.
+
+ # Safety
+ `tracker` is a live tracker not used by another thread; `out` is writable.
+ */
+imdsguard_status imdsguard_tracker_get_stats(struct imdsguard_tracker *tracker,
+                                             struct imdsguard_tracker_stats *out);
+
+/*
+ Frees a tracker (flows still open are dropped without verdicts: flush first to get
+ them). NULL is fine; never free twice.
+
+ # Safety
+ `tracker` is NULL or a live tracker not used by another thread.
+ */
+void imdsguard_tracker_free(struct imdsguard_tracker *tracker);
 
 /*
  The library version (`"0.1.0"`), static and NUL-terminated.

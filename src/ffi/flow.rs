@@ -2,18 +2,15 @@
 
 use super::boundary::{guard, guard_poisonable, slice, write_out, Poisonable};
 use super::engine::imdsguard_engine;
+use super::event::{event_of, render_eve};
 use super::status::imdsguard_status::{self, *};
 use super::types::{
     imdsguard_event, imdsguard_feed_result, imdsguard_flow_key, imdsguard_flow_stats,
-    imdsguard_str, IMDSGUARD_DECISION_ALERT, IMDSGUARD_DECISION_SUPPRESSED,
 };
 use crate::engine::{Engine, Flow};
 use crate::event::Alert;
 use crate::flow::Direction;
-use crate::imds::{sid, Provider, Stage};
-use crate::policy::Decision;
-use once_cell::sync::Lazy;
-use std::ffi::{c_char, CStr, CString};
+use std::ffi::c_char;
 use std::sync::Arc;
 
 /// One connection under detection.
@@ -48,46 +45,7 @@ impl Poisonable for imdsguard_flow {
     }
 }
 
-/// Signature names as static C strings, built once.
-static SIGNATURE_NAMES: Lazy<Vec<(u32, CString)>> = Lazy::new(|| {
-    sid::ALL
-        .iter()
-        .filter_map(|s| CString::new(s.name).ok().map(|c| (s.id, c)))
-        .collect()
-});
-
-fn signature_name(id: u32) -> *const c_char {
-    SIGNATURE_NAMES
-        .iter()
-        .find(|(i, _)| *i == id)
-        .map_or(c"".as_ptr(), |(_, c)| c.as_ptr())
-}
-
-fn stage_name(stage: Stage) -> &'static CStr {
-    match stage {
-        Stage::Probe => c"probe",
-        Stage::Request => c"request",
-        Stage::Token => c"token",
-        Stage::Credentials => c"credentials",
-    }
-}
-
-fn provider_name(p: Provider) -> &'static CStr {
-    match p {
-        Provider::Aws => c"aws",
-        Provider::AwsEcs => c"aws-ecs",
-        Provider::AwsEksPodIdentity => c"aws-eks-pod-identity",
-        Provider::Gcp => c"gcp",
-        Provider::Azure => c"azure",
-        Provider::Alibaba => c"alibaba",
-        Provider::Oci => c"oci",
-        Provider::DigitalOcean => c"digitalocean",
-        Provider::OpenStack => c"openstack",
-        Provider::Hetzner => c"hetzner",
-    }
-}
-
-fn direction(dir: u8) -> Result<Direction, imdsguard_status> {
+pub(crate) fn direction(dir: u8) -> Result<Direction, imdsguard_status> {
     Direction::from_raw(dir).ok_or(IMDSGUARD_INVALID_ARGUMENT)
 }
 
@@ -446,43 +404,7 @@ pub unsafe extern "C" fn imdsguard_flow_next_event(
             let Some(alert) = f.flow.pop_alert() else {
                 return IMDSGUARD_NO_EVENT;
             };
-            let a = f.current.insert(alert);
-            let http = a.http.as_ref();
-            let s = |pick: fn(&crate::event::HttpInfo) -> &[u8]| {
-                http.map_or(imdsguard_str::empty(), |h| imdsguard_str::of(pick(h)))
-            };
-            let event = imdsguard_event {
-                timestamp_us: a.timestamp_us,
-                tx_id: a.tx.unwrap_or(0),
-                has_tx: a.tx.is_some(),
-                signature_id: a.signature.id,
-                signature_rev: a.signature.rev,
-                signature: signature_name(a.signature.id),
-                severity: a.signature.severity,
-                stage: a.stage as u8,
-                stage_name: stage_name(a.stage).as_ptr(),
-                provider: a.provider as u8,
-                provider_name: provider_name(a.provider).as_ptr(),
-                indicators: a.indicators.bits(),
-                http_anomalies: a.anomalies.bits(),
-                decision: match a.decision {
-                    Decision::Alert => IMDSGUARD_DECISION_ALERT,
-                    Decision::Suppressed { .. } => IMDSGUARD_DECISION_SUPPRESSED,
-                },
-                suppressed_by: match &a.decision {
-                    Decision::Suppressed { rule } => imdsguard_str::of(rule.as_bytes()),
-                    Decision::Alert => imdsguard_str::empty(),
-                },
-                has_http: http.is_some(),
-                http_hostname: s(|h| &h.hostname),
-                http_url: s(|h| &h.url),
-                http_method: s(|h| &h.method),
-                http_user_agent: s(|h| &h.user_agent),
-                http_protocol: s(|h| &h.protocol),
-                http_status: http.and_then(|h| h.status).unwrap_or(0),
-                has_responder_ttl: a.responder.ttl.is_some(),
-                responder_ttl: a.responder.ttl.unwrap_or(0),
-            };
+            let event = event_of(f.current.insert(alert));
             out.write(event);
             IMDSGUARD_OK
         })
@@ -513,28 +435,7 @@ pub unsafe extern "C" fn imdsguard_flow_event_eve(
         return IMDSGUARD_NULL_ARGUMENT;
     }
     // SAFETY: per this function's contract.
-    unsafe {
-        guard_poisonable(flow, |f| {
-            let Some(alert) = f.current.as_ref() else {
-                return IMDSGUARD_NO_EVENT;
-            };
-            let mut line = Vec::with_capacity(1024);
-            if crate::event::write_eve_line(alert, &mut line).is_err() {
-                return IMDSGUARD_PANIC;
-            }
-            if line.last() == Some(&b'\n') {
-                line.pop();
-            }
-            needed.write(line.len() + 1);
-            if cap < line.len() + 1 {
-                return IMDSGUARD_BUFFER_TOO_SMALL;
-            }
-            // SAFETY: `buf` holds `cap` >= len + 1 writable bytes.
-            std::ptr::copy_nonoverlapping(line.as_ptr(), buf.cast::<u8>(), line.len());
-            buf.add(line.len()).write(0);
-            IMDSGUARD_OK
-        })
-    }
+    unsafe { guard_poisonable(flow, |f| render_eve(f.current.as_ref(), buf, cap, needed)) }
 }
 
 /// Copies the flow's counters.

@@ -15,14 +15,17 @@
 
 mod boundary;
 mod engine;
+mod event;
 mod flow;
 mod status;
+mod tracker;
 mod types;
 mod version;
 
 pub use engine::*;
 pub use flow::*;
 pub use status::*;
+pub use tracker::*;
 pub use types::*;
 pub use version::*;
 
