@@ -13,7 +13,7 @@ use super::scan::{ElementKind, Scanner};
 use super::stream::{MethodKind, Shared, TunnelKind};
 use super::Direction;
 use crate::http::{
-    parse_chunk_size_line, parse_content_length, parse_field_line, parse_request_line,
+    parse_chunk_size_line, parse_content_length, parse_field_line_checked, parse_request_line,
     parse_status_line, parse_transfer_encoding, Anomalies, ContentLength, TransferCoding, Version,
 };
 
@@ -397,7 +397,12 @@ impl Half {
 
     fn element(&mut self, sh: &mut Shared, el: Element<'_>, sink: &mut dyn EventSink) {
         let (content, mut anomalies) = strip_terminator(el.bytes, el.truncated);
-        anomalies |= line_end_anomalies(content);
+        // One word-at-a-time pass decides whether the byte-by-byte checks (bare LF, lone
+        // CR, control bytes) are needed at all: on clean traffic they are not.
+        let controls = crate::http::token::has_controls(content);
+        if controls {
+            anomalies |= line_end_anomalies(content);
+        }
         if el.truncated {
             anomalies |= Anomalies::LINE_TOO_LONG;
         }
@@ -414,7 +419,7 @@ impl Half {
                 if content.is_empty() {
                     self.end_of_block(sh, sink);
                 } else {
-                    self.field(sh, content, sink);
+                    self.field(sh, content, controls, sink);
                 }
             }
             State::ChunkSize => {
@@ -561,12 +566,12 @@ impl Half {
         }
     }
 
-    fn field(&mut self, sh: &mut Shared, content: &[u8], sink: &mut dyn EventSink) {
+    fn field(&mut self, sh: &mut Shared, content: &[u8], controls: bool, sink: &mut dyn EventSink) {
         if content.first().is_some_and(|&b| b == b' ' || b == b'\t') {
             self.msg.anomalies |= Anomalies::FOLD_WITHOUT_HEADER;
             return;
         }
-        let header = parse_field_line(content);
+        let header = parse_field_line_checked(content, controls);
         self.msg.anomalies |= header.anomalies;
         if header.anomalies.contains(Anomalies::HEADER_WITHOUT_COLON) {
             return;
@@ -619,7 +624,8 @@ impl Half {
         } else if self.dir == Direction::ToServer {
             if header.is(b"host") {
                 self.msg.hosts += 1;
-                if self.msg.hosts == 1 {
+                // Only an absolute-form target has a host to compare with.
+                if self.msg.hosts == 1 && self.msg.target_host_hash.is_some() {
                     self.msg.host_hash = Some(host_hash(strip_port(header.value)));
                 }
             } else if header.is(b"upgrade") {

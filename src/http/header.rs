@@ -1,9 +1,7 @@
 //! Header fields, and the values of the two headers that frame a body.
 
-use super::token::{is_ctl, is_ows, is_tchar, trim_ows};
+use super::token::{has_controls, is_ctl, is_ows, is_tchar, trim_ows};
 use super::Anomalies;
-use nom::bytes::complete::{take_till, take_while};
-use nom::{IResult, Parser};
 
 /// One header field, borrowing the bytes it was parsed from.
 ///
@@ -65,46 +63,64 @@ impl<'a> Iterator for UnfoldedParts<'a> {
     }
 }
 
-fn name_part(i: &[u8]) -> IResult<&[u8], &[u8]> {
-    take_till(|b| b == b':').parse(i)
-}
-
-fn leading_ows(i: &[u8]) -> IResult<&[u8], &[u8]> {
-    take_while(is_ows).parse(i)
-}
-
 /// Parses a header field; `field` is the field without its final line terminator, but with
 /// the line breaks of any continuation lines.
 ///
 /// A line without a colon yields the whole line as name and an empty value, flagged
 /// [`Anomalies::HEADER_WITHOUT_COLON`]: the caller decides whether to report it.
 pub fn parse_field_line(field: &[u8]) -> Header<'_> {
+    parse_field_line_checked(field, has_controls(field))
+}
+
+/// [`parse_field_line`] for a caller that already knows whether `field` holds control bytes
+/// (see [`has_controls`]): the byte-by-byte checks run only when it does.
+pub(crate) fn parse_field_line_checked(field: &[u8], controls: bool) -> Header<'_> {
     let mut anomalies = Anomalies::empty();
-    // `take_till` on complete input never fails; the fallback keeps the types honest.
-    let (rest, raw_name) = name_part(field).unwrap_or((&b""[..], field));
-    let Some(after_colon) = rest.strip_prefix(b":") else {
+    // One pass over the name: find the colon and check every byte is a tchar. Names are
+    // short, so this beats a memchr call followed by a second pass.
+    let mut colon = None;
+    let mut all_tchar = true;
+    for (i, &b) in field.iter().enumerate() {
+        if b == b':' {
+            colon = Some(i);
+            break;
+        }
+        all_tchar &= is_tchar(b);
+    }
+    let Some(colon) = colon else {
         return Header {
             name: field,
             value: b"",
             anomalies: Anomalies::HEADER_WITHOUT_COLON,
         };
     };
-    let name = trim_end(raw_name);
+    let (raw_name, after_colon) = (&field[..colon], &field[colon + 1..]);
+    let name = if all_tchar {
+        raw_name
+    } else {
+        trim_end(raw_name)
+    };
     if name.len() != raw_name.len() {
         anomalies |= Anomalies::SPACE_BEFORE_COLON;
     }
-    if name.is_empty() || !name.iter().all(|&b| is_tchar(b)) {
+    if name.is_empty() || (!all_tchar && !name.iter().all(|&b| is_tchar(b))) {
         anomalies |= Anomalies::INVALID_HEADER_NAME;
     }
-    let (value, _) = leading_ows(after_colon).unwrap_or((after_colon, b""));
+    let start = after_colon
+        .iter()
+        .position(|&b| !is_ows(b))
+        .unwrap_or(after_colon.len());
+    let value = &after_colon[start..];
     // Only OWS and the line break of a fold are trimmed: a trailing VT or FF stays in the
     // value, where the control-byte check flags it (some servers strip it, most do not).
     let value = trim_end_ows(value);
-    if memchr::memchr(b'\n', value).is_some() {
-        anomalies |= Anomalies::OBS_FOLD;
-    }
-    if value.iter().any(|&b| is_ctl(b) && b != b'\r' && b != b'\n') {
-        anomalies |= Anomalies::CTL_IN_FIELD;
+    if controls {
+        if memchr::memchr(b'\n', value).is_some() {
+            anomalies |= Anomalies::OBS_FOLD;
+        }
+        if value.iter().any(|&b| is_ctl(b) && b != b'\r' && b != b'\n') {
+            anomalies |= Anomalies::CTL_IN_FIELD;
+        }
     }
     Header {
         name,

@@ -27,6 +27,7 @@ pub mod token;
 
 pub use anomaly::Anomalies;
 pub use chunked::{parse_chunk_size_line, ChunkSizeLine};
+pub(crate) use header::parse_field_line_checked;
 pub use header::{
     parse_content_length, parse_field_line, parse_transfer_encoding, ContentLength, Header,
     TransferCoding, UnfoldedParts,

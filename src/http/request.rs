@@ -1,6 +1,6 @@
 //! The request line.
 
-use super::token::{is_ctl, is_lenient_space, is_token};
+use super::token::{has_controls, is_ctl, is_lenient_space, is_token};
 use super::{parse_version_token, Anomalies, Version};
 use nom::bytes::complete::{take_till1, take_while};
 use nom::{IResult, Parser};
@@ -96,7 +96,7 @@ fn is_single_sp(ws: &[u8]) -> bool {
 /// (empty or whitespace only).
 pub fn parse_request_line(line: &[u8]) -> Option<RequestLine<'_>> {
     let mut anomalies = Anomalies::empty();
-    if line.iter().any(|&b| is_ctl(b) && b != b'\r') {
+    if has_controls(line) && line.iter().any(|&b| is_ctl(b) && b != b'\r') {
         anomalies |= Anomalies::CTL_IN_FIELD;
     }
     let (rest, lead) = spaces(line).ok()?;

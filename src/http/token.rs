@@ -61,6 +61,33 @@ pub fn is_ctl(b: u8) -> bool {
     (b < 0x20 && b != b'\t') || b == 0x7f
 }
 
+/// Whether `s` holds a byte below 0x20 (CR, LF, HTAB, NUL, ...) or DEL.
+///
+/// Checked in fixed blocks of 16 bytes without an early exit inside a block, which the
+/// compiler turns into SIMD compares: on clean traffic, the common case, every byte is looked
+/// at anyway. Callers run their byte-by-byte checks (which tell HTAB and line breaks from
+/// real control bytes) only when this says yes.
+#[inline]
+pub fn has_controls(s: &[u8]) -> bool {
+    let block_has = |block: &[u8; 16]| {
+        block
+            .iter()
+            .fold(false, |acc, &b| acc | (b < 0x20) | (b == 0x7f))
+    };
+    let mut blocks = s.chunks_exact(16);
+    for block in &mut blocks {
+        // A fixed-size array lets the compiler unroll and vectorise the block.
+        if <&[u8; 16]>::try_from(block).is_ok_and(block_has) {
+            return true;
+        }
+    }
+    // The tail, padded with spaces into one more block.
+    let rest = blocks.remainder();
+    let mut tail = [b' '; 16];
+    tail[..rest.len()].copy_from_slice(rest);
+    block_has(&tail)
+}
+
 /// Trims OWS from both ends.
 pub fn trim_ows(mut s: &[u8]) -> &[u8] {
     while let [first, rest @ ..] = s {
@@ -91,6 +118,27 @@ mod tests {
         }
         for b in b" \t\r\n\":;(),/<=>?@[\\]{}\x00\x7f\x80\xff" {
             assert!(!is_tchar(*b), "{b:#x}");
+        }
+    }
+
+    #[test]
+    fn control_byte_test_agrees_with_the_byte_loop() {
+        let slow = |s: &[u8]| s.iter().any(|&b| b < 0x20 || b == 0x7f);
+        let mut cases: Vec<Vec<u8>> = vec![
+            b"".to_vec(),
+            b"Host: example.com".to_vec(),
+            b"User-Agent: Mozilla/5.0 (X11; Linux x86_64)".to_vec(),
+            "caf\u{e9} \u{2603}".as_bytes().to_vec(),
+        ];
+        for b in 0..=255u8 {
+            for pos in [0, 3, 7, 8, 15, 16, 20] {
+                let mut v = b"abcdefghijklmnopqrstu".to_vec();
+                v[pos] = b;
+                cases.push(v);
+            }
+        }
+        for c in &cases {
+            assert_eq!(has_controls(c), slow(c), "{c:?}");
         }
     }
 
