@@ -21,6 +21,7 @@
 #![deny(unused_qualifications)]
 #![deny(rustdoc::broken_intra_doc_links)]
 
+pub mod capture;
 pub mod conversation;
 pub mod engine;
 pub mod event;

@@ -156,6 +156,11 @@ pub struct TrackerStats {
     pub alerts: u64,
     /// Alerts dropped because nobody drained them.
     pub alerts_dropped: u64,
+    /// HTTP transactions of the flows that ended.
+    pub http_transactions: u64,
+    /// HTTP messages with anomalies (and anomaly reports outside messages) of the flows that
+    /// ended.
+    pub http_anomalies: u64,
     /// Flows held now.
     pub active_flows: u64,
     /// Memory charged to flows now.
@@ -785,6 +790,9 @@ impl Tracker {
         }
         self.map.remove(&NormKey::of(&e.key));
         self.mem_used -= e.charge;
+        let fs = e.flow.stats();
+        self.stats.http_transactions += fs.transactions;
+        self.stats.http_anomalies += fs.anomalous_messages + fs.stream_anomalies;
         push_alerts(&mut self.alerts, &mut self.stats, &self.config, &mut e.flow);
     }
 
