@@ -26,11 +26,13 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Parses a libhtp-style conversation file (.t) and prints one JSON line per transaction.
+    /// Prints one JSON line per HTTP transaction of a conversation file (.t) or a capture
+    /// (pcap, pcapng; each line then names its flow).
     HttpDump {
-        /// The conversation file.
+        /// The conversation file or capture.
         file: PathBuf,
-        /// Re-split every chunk into pieces of this many bytes (the output must not change).
+        /// Re-split every chunk of a conversation file into pieces of this many bytes (the
+        /// output must not change).
         #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
         chunk: Option<u64>,
     },
@@ -138,6 +140,9 @@ fn main() -> ExitCode {
 
 fn http_dump(path: &PathBuf, chunk: Option<usize>) -> Result<(), String> {
     let data = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    if capture::looks_like_capture(&data) {
+        return http_dump_capture(path, &data);
+    }
     let chunks = conversation::parse(&data).map_err(|e| format!("{}: {e}", path.display()))?;
     let mut stream = HttpStream::new();
     let mut collector = Collector::new();
@@ -165,6 +170,32 @@ fn http_dump(path: &PathBuf, chunk: Option<usize>) -> Result<(), String> {
         writeln!(out, "{stream}").map_err(|e| format!("writing output: {e}"))?;
     }
     out.flush().map_err(|e| format!("writing output: {e}"))
+}
+
+/// `http-dump` of a capture: the tracker reassembles, the engine records transactions.
+fn http_dump_capture(path: &PathBuf, data: &[u8]) -> Result<(), String> {
+    let config = imdsguard::engine::EngineConfig {
+        record_transactions: true,
+        ..Default::default()
+    };
+    let engine = Engine::with_config(Policy::default(), config);
+    let mut tracker = Tracker::new(TrackerConfig::default());
+    let read = capture::read_frames(data, |frame| {
+        tracker.packet_dlt(&engine, frame.data, frame.linktype, frame.ts_us);
+    });
+    tracker.flush(&engine);
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    for (key, tx) in tracker.drain_transactions() {
+        let mut obj = tx.to_json();
+        if let Some(map) = obj.as_object_mut() {
+            map.insert("flow".into(), key.to_string().into());
+        }
+        writeln!(out, "{obj}").map_err(|e| format!("writing output: {e}"))?;
+    }
+    out.flush().map_err(|e| format!("writing output: {e}"))?;
+    read.map(|_| ())
+        .map_err(|e| format!("{}: {e}", path.display()))
 }
 
 /// Totals of a scan, for the summary on standard error.

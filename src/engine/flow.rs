@@ -2,6 +2,7 @@
 
 use super::Engine;
 use crate::event::{Alert, HttpInfo, Responder};
+use crate::flow::transaction::{Collector, Transaction};
 use crate::flow::{Direction, Event, EventSink, HttpStream, Progress, Section, TxId};
 use crate::http::Anomalies;
 use crate::imds::request::RequestMatcher;
@@ -119,6 +120,8 @@ struct Detection {
     now_us: u64,
     responder: Responder,
     closed: [bool; 2],
+    /// Owned transaction records, when the engine asks for them.
+    recorder: Option<Box<Collector>>,
 }
 
 impl Flow {
@@ -141,6 +144,10 @@ impl Flow {
                 now_us: 0,
                 responder: Responder::default(),
                 closed: [false; 2],
+                recorder: engine
+                    .config()
+                    .record_transactions
+                    .then(|| Box::new(Collector::new())),
             },
         }
     }
@@ -240,6 +247,16 @@ impl Flow {
     /// Takes every pending alert.
     pub fn drain_alerts(&mut self) -> impl Iterator<Item = Alert> + '_ {
         self.det.alerts.drain(..)
+    }
+
+    /// The transactions recorded so far (with `EngineConfig::record_transactions`; empty
+    /// otherwise), oldest first. Call after [`Flow::close`] to get complete ones.
+    pub fn take_transactions(&mut self) -> Vec<Transaction> {
+        self.det
+            .recorder
+            .as_mut()
+            .map(|r| std::mem::take(r.as_mut()).into_transactions())
+            .unwrap_or_default()
     }
 
     /// The flow's counters.
@@ -417,6 +434,9 @@ impl Detection {
 
 impl EventSink for DetectionSink<'_> {
     fn on_event(&mut self, event: &Event<'_>) {
+        if let Some(r) = self.det.recorder.as_mut() {
+            r.on_event(event);
+        }
         if !event.has_tx() {
             self.det.stats.stream_anomalies += 1;
             return;

@@ -33,6 +33,9 @@ pub struct EngineConfig {
     pub body_inspect_limit: usize,
     /// Cap of each HTTP field copied into an alert ([`MAX_ALERT_FIELD`]).
     pub max_alert_field: usize,
+    /// Also record every HTTP transaction as an owned record ([`Flow::take_transactions`]),
+    /// for tools such as `imdsguard http-dump`. This copies, so detection leaves it off.
+    pub record_transactions: bool,
 }
 
 impl Default for EngineConfig {
@@ -41,6 +44,7 @@ impl Default for EngineConfig {
             limits: Limits::default(),
             body_inspect_limit: BODY_INSPECT_LIMIT,
             max_alert_field: MAX_ALERT_FIELD,
+            record_transactions: false,
         }
     }
 }

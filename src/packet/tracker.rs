@@ -32,6 +32,7 @@ use super::defrag::{DefragConfig, DefragStats, Defragmenter, FragmentKey};
 use super::reassembly::{HalfStream, ReassemblyConfig, ReassemblyStats, StreamSink};
 use crate::engine::{Engine, Flow};
 use crate::event::Alert;
+use crate::flow::transaction::Transaction;
 use crate::flow::Direction;
 use crate::key::{FlowKey, Transport, Vlans};
 use std::collections::{HashMap, VecDeque};
@@ -329,6 +330,8 @@ pub struct Tracker {
     lists: [List; 3],
     defrag: Defragmenter,
     alerts: VecDeque<Alert>,
+    /// Transactions of ended flows, when the engine records them.
+    transactions: Vec<(FlowKey, Transaction)>,
     mem_used: usize,
     last_expiry_us: u64,
     stats: TrackerStats,
@@ -357,6 +360,7 @@ impl Tracker {
             lists: [EMPTY; 3],
             defrag: Defragmenter::new(config.defrag),
             alerts: VecDeque::new(),
+            transactions: Vec::new(),
             mem_used: 0,
             last_expiry_us: 0,
             stats: TrackerStats::default(),
@@ -385,6 +389,12 @@ impl Tracker {
     /// Memory charged to flows now, in bytes (see the module docs for what is counted).
     pub fn memory_used(&self) -> usize {
         self.mem_used
+    }
+
+    /// Takes the HTTP transactions of the flows that ended, with their flow keys (only when
+    /// the engine has `record_transactions` set; `imdsguard http-dump` uses it).
+    pub fn drain_transactions(&mut self) -> impl Iterator<Item = (FlowKey, Transaction)> + '_ {
+        self.transactions.drain(..)
     }
 
     /// Takes every pending alert, oldest first.
@@ -790,6 +800,11 @@ impl Tracker {
         }
         self.map.remove(&NormKey::of(&e.key));
         self.mem_used -= e.charge;
+        if engine.config().record_transactions {
+            let key = e.key;
+            self.transactions
+                .extend(e.flow.take_transactions().into_iter().map(|t| (key, t)));
+        }
         let fs = e.flow.stats();
         self.stats.http_transactions += fs.transactions;
         self.stats.http_anomalies += fs.anomalous_messages + fs.stream_anomalies;
