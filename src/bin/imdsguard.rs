@@ -173,7 +173,7 @@ fn http_dump(path: &PathBuf, chunk: Option<usize>) -> Result<(), String> {
 }
 
 /// `http-dump` of a capture: the tracker reassembles, the engine records transactions.
-fn http_dump_capture(path: &PathBuf, data: &[u8]) -> Result<(), String> {
+fn http_dump_capture(path: &std::path::Path, data: &[u8]) -> Result<(), String> {
     let config = imdsguard::engine::EngineConfig {
         record_transactions: true,
         ..Default::default()
