@@ -22,8 +22,7 @@ use std::net::IpAddr;
 use serde_json::{Map, Value};
 
 use super::eve::{
-    has_ports, insert_decision, names, put_bytes, responder_json, rfc3339_timestamp,
-    split_host_port, write_json_line, CATEGORY,
+    has_ports, put_bytes, rfc3339_timestamp, split_host_port, write_json_line, CATEGORY,
 };
 use super::{Alert, HttpInfo};
 use crate::flow::transaction::display_bytes;
@@ -248,26 +247,7 @@ fn http_fields(http: &HttpInfo) -> Map<String, Value> {
 }
 
 fn custom(alert: &Alert) -> Value {
-    let mut obj = Map::new();
-    obj.insert("indicators".into(), names(alert.indicators.names()));
-    obj.insert("stage".into(), alert.stage.as_str().into());
-    obj.insert("provider".into(), alert.provider.as_str().into());
-    insert_decision(&mut obj, &alert.decision);
-    if let Some(responder) = responder_json(&alert.responder, mac_hyphens) {
-        obj.insert("responder".into(), responder);
-    }
-    obj.insert(
-        "evidence".into(),
-        alert
-            .evidence
-            .iter()
-            .map(|e| Value::from(e.as_str()))
-            .collect(),
-    );
-    let anomalies: Vec<String> = alert.anomalies.names().collect();
-    if !anomalies.is_empty() {
-        obj.insert("http_anomalies".into(), anomalies.into());
-    }
+    let mut obj = super::eve::detection_fields(alert, mac_hyphens);
     // The raw protocol token, only when it is not `HTTP/x` and so has no `http.version`.
     if let Some(http) = &alert.http {
         if !http.protocol.is_empty() && !http.protocol.starts_with(b"HTTP/") {

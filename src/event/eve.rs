@@ -217,13 +217,15 @@ fn eve_http(http: &HttpInfo) -> Map<String, Value> {
     obj
 }
 
-fn eve_imds(alert: &Alert) -> Map<String, Value> {
+/// The fields EVE's `imds` object and ECS's `imdsguard` object share; `mac` formats the
+/// responder's MAC address the way each schema writes MACs.
+pub(super) fn detection_fields(alert: &Alert, mac: fn([u8; 6]) -> String) -> Map<String, Value> {
     let mut obj = Map::new();
     obj.insert("indicators".into(), names(alert.indicators.names()));
     obj.insert("stage".into(), alert.stage.as_str().into());
     obj.insert("provider".into(), alert.provider.as_str().into());
     insert_decision(&mut obj, &alert.decision);
-    if let Some(responder) = responder_json(&alert.responder, mac_colons) {
+    if let Some(responder) = responder_json(&alert.responder, mac) {
         obj.insert("responder".into(), responder);
     }
     obj.insert(
@@ -238,6 +240,11 @@ fn eve_imds(alert: &Alert) -> Map<String, Value> {
     if !anomalies.is_empty() {
         obj.insert("http_anomalies".into(), anomalies.into());
     }
+    obj
+}
+
+fn eve_imds(alert: &Alert) -> Map<String, Value> {
+    let mut obj = detection_fields(alert, mac_colons);
     // Not in Suricata's http object (whose fields pipelines map strictly), so it lives here.
     if let Some(path) = alert.http.as_ref().and_then(|h| h.normalized_path.as_ref()) {
         obj.insert("normalized_path".into(), display_bytes(path).into());

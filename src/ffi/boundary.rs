@@ -81,3 +81,18 @@ pub(crate) unsafe fn write_out<T>(out: *mut T, value: T) -> Result<(), imdsguard
     unsafe { out.write(value) };
     Ok(())
 }
+
+/// Hands a new object to C through `out`: boxes it and writes the pointer, or frees it again
+/// when `out` is NULL.
+///
+/// # Safety
+/// `out` is NULL or valid for a write of a pointer.
+pub(crate) unsafe fn publish<T>(out: *mut *mut T, value: T) -> imdsguard_status {
+    if out.is_null() {
+        return imdsguard_status::IMDSGUARD_NULL_ARGUMENT;
+    }
+    let raw = Box::into_raw(Box::new(value));
+    // SAFETY: non-NULL and writable per the caller's contract.
+    unsafe { out.write(raw) };
+    imdsguard_status::IMDSGUARD_OK
+}

@@ -1,6 +1,6 @@
 //! Engine construction, the stateless policy decision, and the stateless address rule.
 
-use super::boundary::{guard, slice, write_out};
+use super::boundary::{guard, publish, slice, write_out};
 use super::status::imdsguard_status::{self, *};
 use super::types::{
     imdsguard_flow_key, imdsguard_ip, imdsguard_policy_error, IMDSGUARD_DECISION_ALERT,
@@ -36,20 +36,12 @@ fn report(err: *mut imdsguard_policy_error, e: &PolicyError) -> imdsguard_status
     }
 }
 
-fn publish(out: *mut *mut imdsguard_engine, policy: Policy) -> imdsguard_status {
-    let handle = Box::new(imdsguard_engine {
+fn publish_engine(out: *mut *mut imdsguard_engine, policy: Policy) -> imdsguard_status {
+    let handle = imdsguard_engine {
         engine: Arc::new(Engine::new(policy)),
-    });
-    let raw = Box::into_raw(handle);
-    // SAFETY: `out` is a writable pointer per the callers' contract (checked non-NULL first).
-    match unsafe { write_out(out, raw) } {
-        Ok(()) => IMDSGUARD_OK,
-        Err(status) => {
-            // SAFETY: `raw` came from Box::into_raw above and was not handed out.
-            drop(unsafe { Box::from_raw(raw) });
-            status
-        }
-    }
+    };
+    // SAFETY: `out` is a writable pointer per the callers' contract.
+    unsafe { publish(out, handle) }
 }
 
 /// Creates an engine from policy text (the format of `docs/policy.md`). NULL with `len` 0 is
@@ -94,7 +86,7 @@ pub unsafe extern "C" fn imdsguard_engine_new(
                 .and_then(|_| Policy::parse("\u{0}invalid", "policy").map(|_| Policy::default())),
         };
         match parsed {
-            Ok(p) => publish(out, p),
+            Ok(p) => publish_engine(out, p),
             Err(e) => report(err, &e),
         }
     })
@@ -124,7 +116,7 @@ pub unsafe extern "C" fn imdsguard_engine_new_from_file(
             return IMDSGUARD_INVALID_ARGUMENT;
         };
         match Policy::from_file(path) {
-            Ok(p) => publish(out, p),
+            Ok(p) => publish_engine(out, p),
             Err(e) => report(err, &e),
         }
     })

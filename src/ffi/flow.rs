@@ -1,6 +1,6 @@
 //! Flows: feeding, events, and their lifetime.
 
-use super::boundary::{guard, guard_poisonable, slice, write_out, Poisonable};
+use super::boundary::{guard, guard_poisonable, publish, slice, Poisonable};
 use super::engine::imdsguard_engine;
 use super::event::{event_of, render_eve};
 use super::status::imdsguard_status::{self, *};
@@ -88,21 +88,14 @@ pub unsafe extern "C" fn imdsguard_flow_new(
         };
         let engine = Arc::clone(&engine.engine);
         let flow = Flow::new(&engine, key);
-        let raw = Box::into_raw(Box::new(imdsguard_flow {
+        let handle = imdsguard_flow {
             engine,
             flow,
             current: None,
             poisoned: false,
-        }));
+        };
         // SAFETY: checked non-NULL; writable per the contract.
-        match unsafe { write_out(out, raw) } {
-            Ok(()) => IMDSGUARD_OK,
-            Err(s) => {
-                // SAFETY: `raw` is from Box::into_raw above and was not handed out.
-                drop(unsafe { Box::from_raw(raw) });
-                s
-            }
-        }
+        unsafe { publish(out, handle) }
     })
 }
 
@@ -477,7 +470,8 @@ pub unsafe extern "C" fn imdsguard_flow_free(flow: *mut imdsguard_flow) {
         return;
     }
     let _ = guard(|| {
-        // SAFETY: from Box::into_raw in imdsguard_flow_new, freed once per the contract.
+        // SAFETY: from Box::into_raw in `publish` (imdsguard_flow_new), freed once per the
+        // contract.
         drop(unsafe { Box::from_raw(flow) });
         IMDSGUARD_OK
     });

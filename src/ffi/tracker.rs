@@ -1,7 +1,7 @@
 //! The per-packet entry point: a tracker owns a flow table and TCP reassembly, for C
 //! appliances that have frames rather than reassembled streams.
 
-use super::boundary::{guard, guard_poisonable, slice, write_out, Poisonable};
+use super::boundary::{guard, guard_poisonable, publish, slice, Poisonable};
 use super::engine::imdsguard_engine;
 use super::event::{event_of, render_eve};
 use super::status::imdsguard_status::{self, *};
@@ -126,22 +126,15 @@ pub unsafe extern "C" fn imdsguard_tracker_new(
         }
         // SAFETY: NULL or readable per the contract.
         let config = unsafe { config.as_ref() }.copied().unwrap_or_default();
-        let raw = Box::into_raw(Box::new(imdsguard_tracker {
+        let handle = imdsguard_tracker {
             engine: Arc::clone(&engine.engine),
             tracker: Tracker::new(config.to_config()),
             queue: VecDeque::new(),
             current: None,
             poisoned: false,
-        }));
+        };
         // SAFETY: checked non-NULL; writable per the contract.
-        match unsafe { write_out(out, raw) } {
-            Ok(()) => IMDSGUARD_OK,
-            Err(s) => {
-                // SAFETY: from Box::into_raw above, not handed out.
-                drop(unsafe { Box::from_raw(raw) });
-                s
-            }
-        }
+        unsafe { publish(out, handle) }
     })
 }
 
@@ -327,7 +320,7 @@ pub unsafe extern "C" fn imdsguard_tracker_free(tracker: *mut imdsguard_tracker)
         return;
     }
     let _ = guard(|| {
-        // SAFETY: from Box::into_raw in imdsguard_tracker_new, freed once.
+        // SAFETY: from Box::into_raw in `publish` (imdsguard_tracker_new), freed once.
         drop(unsafe { Box::from_raw(tracker) });
         IMDSGUARD_OK
     });
