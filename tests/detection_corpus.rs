@@ -16,7 +16,8 @@ fn conversation_files(dir: &Path, out: &mut Vec<PathBuf>) {
         if p.is_dir() {
             conversation_files(&p, out);
         } else if p.extension().is_some_and(|e| e == "t")
-            || p.file_name().is_some_and(|n| n == "22-http_1_1-host_missing")
+            || p.file_name()
+                .is_some_and(|n| n == "22-http_1_1-host_missing")
         {
             out.push(p);
         }

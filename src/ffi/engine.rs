@@ -79,12 +79,7 @@ pub unsafe extern "C" fn imdsguard_engine_new(
             Ok(t) => t,
             Err(s) => return s,
         };
-        let parsed = match std::str::from_utf8(text) {
-            Ok(t) => Policy::parse(t, "policy"),
-            // The parser reports the line of the first invalid byte.
-            Err(_) => Policy::parse(&String::from_utf8_lossy(text), "policy")
-                .and_then(|_| Policy::parse("\u{0}invalid", "policy").map(|_| Policy::default())),
-        };
+        let parsed = Policy::parse_bytes(text, "policy");
         match parsed {
             Ok(p) => publish_engine(out, p),
             Err(e) => report(err, &e),

@@ -123,12 +123,21 @@ impl Policy {
         let name = path.display().to_string();
         let bytes = std::fs::read(path)
             .map_err(|e| PolicyError::new(&name, 0, format!("cannot read the policy: {e}")))?;
-        let text = std::str::from_utf8(&bytes).map_err(|e| {
+        Policy::parse_bytes(&bytes, &name)
+    }
+
+    /// Parses policy bytes that may not be UTF-8 (text handed over by C, a file's contents).
+    ///
+    /// # Errors
+    ///
+    /// As [`Policy::parse`]; invalid UTF-8 is an error naming the line of the first bad byte.
+    pub fn parse_bytes(bytes: &[u8], source_name: &str) -> Result<Policy, PolicyError> {
+        let text = std::str::from_utf8(bytes).map_err(|e| {
             let good = bytes.get(..e.valid_up_to()).unwrap_or_default();
             let line = memchr::memchr_iter(b'\n', good).count() + 1;
-            PolicyError::new(&name, line, "the policy is not valid UTF-8".to_owned())
+            PolicyError::new(source_name, line, "the policy is not valid UTF-8".to_owned())
         })?;
-        Policy::parse(text, &name)
+        Policy::parse(text, source_name)
     }
 
     /// The rules, in the order they are tried.
