@@ -135,7 +135,11 @@ impl Policy {
         let text = std::str::from_utf8(bytes).map_err(|e| {
             let good = bytes.get(..e.valid_up_to()).unwrap_or_default();
             let line = memchr::memchr_iter(b'\n', good).count() + 1;
-            PolicyError::new(source_name, line, "the policy is not valid UTF-8".to_owned())
+            PolicyError::new(
+                source_name,
+                line,
+                "the policy is not valid UTF-8".to_owned(),
+            )
         })?;
         Policy::parse(text, source_name)
     }
