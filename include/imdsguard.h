@@ -572,7 +572,8 @@ typedef struct imdsguard_tracker_stats {
    */
   uint64_t packets;
   /*
-   Frames that could not be decoded.
+   Frames that could not be decoded because they were damaged (frames that carry no IP,
+   such as ARP, are not counted).
    */
   uint64_t decode_errors;
   /*

@@ -345,7 +345,7 @@ fn scan_capture(
     totals.transactions += stats.http_transactions;
     totals.bytes += stats.bytes;
     totals.anomalies += stats.http_anomalies
-        + stats.decode_errors.total()
+        + stats.decode_errors.malformed()
         + stats.reassembly.gaps
         + stats.reassembly.conflicts
         + stats.defrag.conflicts;

@@ -62,7 +62,8 @@ pub struct imdsguard_packet_result {
 pub struct imdsguard_tracker_stats {
     /// Frames handed in.
     pub packets: u64,
-    /// Frames that could not be decoded.
+    /// Frames that could not be decoded because they were damaged (frames that carry no IP,
+    /// such as ARP, are not counted).
     pub decode_errors: u64,
     /// Flows created.
     pub flows_created: u64,
@@ -296,7 +297,7 @@ pub unsafe extern "C" fn imdsguard_tracker_get_stats(
             let s = t.tracker.stats();
             out.write(imdsguard_tracker_stats {
                 packets: s.packets,
-                decode_errors: s.decode_errors.total(),
+                decode_errors: s.decode_errors.malformed(),
                 flows_created: s.flows_created,
                 flows_evicted: s.flows_evicted,
                 flows_timed_out: s.flows_timed_out,

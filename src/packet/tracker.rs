@@ -112,6 +112,12 @@ impl DecodeErrorCounts {
         self.0.iter().sum()
     }
 
+    /// Frames that were damaged or could not be followed: every kind but
+    /// [`DecodeErrorKind::NotIp`] (ARP, LLDP: not an error of the frame).
+    pub fn malformed(&self) -> u64 {
+        self.total() - self.get(DecodeErrorKind::NotIp)
+    }
+
     fn add(&mut self, kind: DecodeErrorKind) {
         if let Some(c) = self.0.get_mut(kind as usize) {
             *c += 1;
