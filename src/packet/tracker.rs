@@ -561,6 +561,14 @@ impl Tracker {
         let (transport, sport, dport, tcp) = match v.l4 {
             Layer4::Tcp(t) => (Transport::Tcp, t.src_port, t.dst_port, Some(t)),
             Layer4::Udp(u) => (Transport::Udp, u.src_port, u.dst_port, None),
+            // IPv6 neighbour discovery (router and neighbour solicitations and
+            // advertisements, redirects) resolves addresses, as ARP does for IPv4: it is no
+            // contact with the metadata service, and the connection it precedes is its own
+            // flow.
+            Layer4::Icmp(i) if v.protocol == 58 && (133..=137).contains(&i.icmp_type) => {
+                self.stats.untracked += 1;
+                return;
+            }
             Layer4::Icmp(_) => (Transport::Icmp, 0, 0, None),
             Layer4::Other(_) => (Transport::Other(v.protocol), 0, 0, None),
             Layer4::Fragment => {
