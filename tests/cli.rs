@@ -142,3 +142,92 @@ fn scan_exit_codes_and_bad_policy() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+const CAPTURE: &str = "tests/data/captures/botocore-imdsv2-ipv4.pcap";
+
+#[test]
+fn scan_reads_captures_and_stdin() {
+    let out = run(&["scan", CAPTURE]);
+    assert!(out.status.success());
+    let sids: Vec<u64> = String::from_utf8(out.stdout)
+        .expect("UTF-8")
+        .lines()
+        .map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).expect("JSON");
+            v["alert"]["signature_id"].as_u64().expect("sid")
+        })
+        .collect();
+    assert_eq!(sids, [4_210_004, 4_210_002, 4_210_005]);
+    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+    assert!(
+        stderr.contains("24 packets, 1 flows, 3 transactions, 3 alerts"),
+        "{stderr}"
+    );
+
+    let data = std::fs::read(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(CAPTURE))
+        .expect("capture");
+    let mut child = Command::new(BIN)
+        .args(["scan", "-", "--format", "text"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    {
+        use std::io::Write;
+        let mut stdin = child.stdin.take().expect("stdin");
+        stdin.write_all(&data).expect("write");
+    }
+    let piped = child.wait_with_output().expect("output");
+    assert!(piped.status.success());
+    assert_eq!(String::from_utf8_lossy(&piped.stdout).lines().count(), 3);
+}
+
+#[test]
+fn a_truncated_capture_keeps_what_was_found_and_names_the_offset() {
+    let data = std::fs::read(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(CAPTURE))
+        .expect("capture");
+    let dir = std::env::temp_dir().join(format!("imdsguard-trunc-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    // Cut 10 bytes into the last record.
+    let cut = dir.join("cut.pcap");
+    std::fs::write(&cut, &data[..data.len() - 40]).expect("write");
+    let out = run(&["scan", cut.to_str().expect("path")]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr).to_string();
+    assert!(
+        err.contains("truncated") && err.contains("byte offset"),
+        "{err}"
+    );
+    // The flow was flushed: all three alerts were still written.
+    assert_eq!(String::from_utf8_lossy(&out.stdout).lines().count(), 3);
+    // Not a capture and not a conversation: a clear error.
+    let junk = dir.join("junk.bin");
+    std::fs::write(&junk, b"\x00\x01\x02 definitely not a capture").expect("write");
+    let out = run(&["scan", junk.to_str().expect("path")]);
+    assert_eq!(out.status.code(), Some(2));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn http_dump_reads_captures() {
+    let out = run(&["http-dump", CAPTURE]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let lines: Vec<serde_json::Value> = String::from_utf8(out.stdout)
+        .expect("UTF-8")
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("JSON"))
+        .collect();
+    assert_eq!(lines.len(), 3);
+    assert_eq!(lines[0]["request"]["method"], "PUT");
+    assert_eq!(lines[0]["flow"], "198.19.1.10:53814 -> 169.254.169.254:80");
+    assert_eq!(
+        lines[0]["request"]["headers"][2][0],
+        "x-aws-ec2-metadata-token-ttl-seconds"
+    );
+    assert_eq!(lines[2]["response"]["status"], 200);
+}
