@@ -8,6 +8,17 @@
 //! as they belong to the marker line. The last chunk is taken verbatim. (Readers: Suricata
 //! `rust/htp/src/test/common.rs`, libhtp `test/test.c`.)
 
+#![forbid(unsafe_code)]
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::indexing_slicing,
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic
+    )
+)]
+
 use crate::flow::Direction;
 use std::fmt;
 
@@ -99,16 +110,13 @@ pub fn parse(data: &[u8]) -> Result<Vec<Chunk<'_>>, ConversationError> {
     for (i, &(_, (dir, kind, start))) in markers.iter().enumerate() {
         let bytes = match markers.get(i + 1) {
             Some(&(next, _)) => {
-                let mut end = next.max(start);
-                if end > start && data[end - 1] == b'\n' {
-                    end -= 1;
-                    if end > start && data[end - 1] == b'\r' {
-                        end -= 1;
-                    }
-                }
-                &data[start..end]
+                // The LF and at most one CR before a marker belong to the marker line.
+                let payload = data.get(start..next.max(start)).unwrap_or_default();
+                payload
+                    .strip_suffix(b"\n")
+                    .map_or(payload, |p| p.strip_suffix(b"\r").unwrap_or(p))
             }
-            None => &data[start..],
+            None => data.get(start..).unwrap_or_default(),
         };
         chunks.push(Chunk { dir, kind, bytes });
     }

@@ -11,6 +11,7 @@ use crate::imds::targets::{endpoint_of_address, Endpoint};
 use crate::imds::verdict::{is_alert_worthy, signature, stage};
 use crate::imds::{Indicators, Provider};
 use crate::key::FlowKey;
+use crate::normalize::{split_target, RequestTarget};
 use std::collections::VecDeque;
 
 /// What detection keeps of one transaction until its verdict.
@@ -206,7 +207,7 @@ impl Flow {
             let (http, sink) = sink.split();
             http.close(dir, sink);
         }
-        self.det.closed[dir as usize] = true;
+        *self.det.closed_mut(dir) = true;
         if self.det.closed == [true, true] {
             self.finish(engine);
         }
@@ -216,7 +217,7 @@ impl Flow {
     /// alert of a flow to a metadata address that carried no metadata HTTP.
     pub fn close(&mut self, engine: &Engine) {
         for dir in [Direction::ToServer, Direction::ToClient] {
-            if !self.det.closed[dir as usize] {
+            if !*self.det.closed_mut(dir) {
                 self.close_direction(engine, dir);
             }
         }
@@ -303,10 +304,18 @@ struct DetectionSink<'a> {
 
 fn copy_capped(dst: &mut Vec<u8>, src: &[u8], cap: usize) {
     dst.clear();
-    dst.extend_from_slice(&src[..src.len().min(cap)]);
+    dst.extend_from_slice(src.get(..cap).unwrap_or(src));
 }
 
 impl Detection {
+    fn closed_mut(&mut self, dir: Direction) -> &mut bool {
+        let [to_server, to_client] = &mut self.closed;
+        match dir {
+            Direction::ToServer => to_server,
+            Direction::ToClient => to_client,
+        }
+    }
+
     /// The live state of transaction `id`, started if new. `Err(true)` when the transaction
     /// was already judged (ignore the event); `Err(false)` when starting it passed the live
     /// limit (judge the oldest, then ask again).
@@ -457,7 +466,9 @@ impl EventSink for DetectionSink<'_> {
             }
         };
         let det = &mut *self.det;
-        let st = &mut det.live[i];
+        let Some(st) = det.live.get_mut(i) else {
+            return;
+        };
         match *event {
             Event::RequestLine { line, .. } => {
                 st.has_request = true;
@@ -563,15 +574,9 @@ impl EventSink for DetectionSink<'_> {
 
 /// The authority of an absolute-form or CONNECT target, for the alert's `hostname`.
 fn target_authority(target: &[u8]) -> Option<&[u8]> {
-    match memchr::memmem::find(target, b"://") {
-        Some(p) => {
-            let after = &target[p + 3..];
-            let end = after
-                .iter()
-                .position(|&b| matches!(b, b'/' | b'?' | b'#'))
-                .unwrap_or(after.len());
-            Some(&after[..end])
-        }
-        None => Some(target),
+    match split_target(target) {
+        RequestTarget::Absolute { authority, .. } => Some(authority),
+        RequestTarget::Authority(a) => Some(a),
+        _ => None,
     }
 }

@@ -212,7 +212,9 @@ impl Half {
                     yielded: true,
                 };
             }
-            let rest = &input[pos..];
+            let Some(rest) = input.get(pos..) else {
+                break;
+            };
             // The rest of a line whose prefix was already handled is skipped first, whatever
             // state handling it led to (a long chunk-size line leads into chunk data).
             if let Some(mut p) = self.elem.filter(|p| p.handled) {
@@ -238,7 +240,7 @@ impl Half {
                     let n = usize::try_from(remaining)
                         .unwrap_or(usize::MAX)
                         .min(rest.len());
-                    self.body(&rest[..n], sink);
+                    self.body(rest.get(..n).unwrap_or(rest), sink);
                     pos += n;
                     let remaining = remaining - n as u64;
                     match self.state {
@@ -294,7 +296,7 @@ impl Half {
                             0,
                         ),
                     };
-                    match p.scanner.scan(&rest[skip..]) {
+                    match p.scanner.scan(rest.get(skip..).unwrap_or_default()) {
                         Some(n) => {
                             let end = skip + n;
                             if !p.handled {
@@ -302,13 +304,14 @@ impl Half {
                                 let folds_exceeded = p.scanner.folds_exceeded();
                                 if self.carry.is_empty() {
                                     let el = Element {
-                                        bytes: &rest[..end.min(max)],
+                                        bytes: rest.get(..end.min(max)).unwrap_or(rest),
                                         truncated: total > max,
                                         folds_exceeded,
                                     };
                                     self.element(sh, el, sink);
                                 } else {
-                                    append_capped(&mut self.carry, &rest[..end], max);
+                                    let element = rest.get(..end).unwrap_or(rest);
+                                    append_capped(&mut self.carry, element, max);
                                     self.element_from_carry(sh, total, folds_exceeded, sink);
                                 }
                             }
@@ -319,7 +322,7 @@ impl Half {
                             if !p.handled && total > max {
                                 if self.carry.is_empty() {
                                     let el = Element {
-                                        bytes: &rest[..max.min(rest.len())],
+                                        bytes: rest.get(..max).unwrap_or(rest),
                                         truncated: true,
                                         folds_exceeded: false,
                                     };
@@ -992,7 +995,7 @@ fn append_capped(buf: &mut Vec<u8>, data: &[u8], cap: usize) {
         let want = (buf.len() + take).max(buf.capacity() * 2).min(cap);
         buf.reserve_exact(want - buf.len());
     }
-    buf.extend_from_slice(&data[..take]);
+    buf.extend_from_slice(data.get(..take).unwrap_or(data));
 }
 
 /// Removes the line terminator (LF or CRLF) of a complete element; a truncated element has
@@ -1012,31 +1015,26 @@ fn strip_terminator(bytes: &[u8], truncated: bool) -> (&[u8], Anomalies) {
 /// or a CR in the middle of a line).
 fn line_end_anomalies(content: &[u8]) -> Anomalies {
     let mut a = Anomalies::empty();
-    let mut search = content;
-    let mut offset = 0;
-    while let Some(p) = memchr::memchr2(b'\r', b'\n', search) {
-        let at = offset + p;
-        match content[at] {
-            b'\n' if at == 0 || content[at - 1] != b'\r' => a |= Anomalies::BARE_LF,
-            b'\r' if content.get(at + 1) != Some(&b'\n') => a |= Anomalies::LONE_CR,
+    for at in memchr::memchr2_iter(b'\r', b'\n', content) {
+        let before = at.checked_sub(1).and_then(|i| content.get(i));
+        match content.get(at) {
+            Some(b'\n') if before != Some(&b'\r') => a |= Anomalies::BARE_LF,
+            Some(b'\r') if content.get(at + 1) != Some(&b'\n') => a |= Anomalies::LONE_CR,
             _ => {}
         }
-        offset = at + 1;
-        search = &content[offset..];
     }
     a
 }
 
 /// The host of an absolute-form target, without userinfo and port.
 fn absolute_target_host(target: &[u8]) -> Option<&[u8]> {
-    let after = &target[memchr::memmem::find(target, b"://")? + 3..];
-    let end = after
-        .iter()
-        .position(|&b| matches!(b, b'/' | b'?' | b'#'))
-        .unwrap_or(after.len());
-    let authority = &after[..end];
+    let crate::normalize::RequestTarget::Absolute { authority, .. } =
+        crate::normalize::split_target(target)
+    else {
+        return None;
+    };
     let host_port = match memchr::memrchr(b'@', authority) {
-        Some(at) => &authority[at + 1..],
+        Some(at) => authority.get(at + 1..).unwrap_or_default(),
         None => authority,
     };
     Some(strip_port(host_port))
@@ -1047,7 +1045,7 @@ fn strip_port(hostport: &[u8]) -> &[u8] {
     let hostport = crate::http::token::trim_ows(hostport);
     if hostport.first() == Some(&b'[') {
         return match memchr::memchr(b']', hostport) {
-            Some(end) => &hostport[..=end],
+            Some(end) => hostport.get(..=end).unwrap_or(hostport),
             None => hostport,
         };
     }
@@ -1055,9 +1053,11 @@ fn strip_port(hostport: &[u8]) -> &[u8] {
     match memchr::memrchr(b':', hostport) {
         Some(c)
             if memchr::memchr(b':', hostport) == Some(c)
-                && hostport[c + 1..].iter().all(u8::is_ascii_digit) =>
+                && hostport
+                    .get(c + 1..)
+                    .is_some_and(|port| port.iter().all(u8::is_ascii_digit)) =>
         {
-            &hostport[..c]
+            hostport.get(..c).unwrap_or(hostport)
         }
         _ => hostport,
     }

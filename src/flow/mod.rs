@@ -15,6 +15,16 @@
 //! - Memory is bounded by [`Limits`]; passing a limit sets an anomaly, never stops parsing.
 
 #![forbid(unsafe_code)]
+// Attacker-controlled bytes: nothing here may panic. Slices are taken with `get`.
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::indexing_slicing,
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic
+    )
+)]
 
 mod event;
 mod half;

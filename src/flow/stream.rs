@@ -357,7 +357,7 @@ impl HttpStream {
         let mut offset = 0;
         loop {
             let (half, shared) = self.split(dir);
-            let run = half.run(shared, &data[offset..], copy, sink);
+            let run = half.run(shared, data.get(offset..).unwrap_or_default(), copy, sink);
             self.deliver_connect_answer(sink);
             offset += run.consumed;
             if !run.yielded {

@@ -76,7 +76,11 @@ impl Collector {
 
     /// Anomalies of a direction that belonged to no message ([`Event::StreamAnomalies`]).
     pub fn stream_anomalies(&self, dir: Direction) -> Anomalies {
-        self.stream_anomalies[dir as usize]
+        let [request, response] = self.stream_anomalies;
+        match dir {
+            Direction::ToServer => request,
+            Direction::ToClient => response,
+        }
     }
 
     /// The stream anomalies as one JSON object (`{"stream_anomalies": {...}}`), or `None`
@@ -135,7 +139,11 @@ impl EventSink for Collector {
     fn on_event(&mut self, event: &Event<'_>) {
         match *event {
             Event::StreamAnomalies { dir, anomalies } => {
-                self.stream_anomalies[dir as usize] |= anomalies;
+                let [request, response] = &mut self.stream_anomalies;
+                *match dir {
+                    Direction::ToServer => request,
+                    Direction::ToClient => response,
+                } |= anomalies;
             }
             Event::RequestLine { tx, line } => {
                 let m = self.message(tx, Direction::ToServer);
@@ -192,7 +200,7 @@ impl EventSink for Collector {
                 let cap = self.body_capture;
                 let m = self.message(tx, dir);
                 let room = cap.saturating_sub(m.body.len()).min(data.len());
-                m.body.extend_from_slice(&data[..room]);
+                m.body.extend_from_slice(data.get(..room).unwrap_or(data));
             }
             Event::MessageComplete {
                 tx,

@@ -57,10 +57,8 @@ pub fn parse_chunk_size_line(line: &[u8], max_extension: usize) -> ChunkSizeLine
         (None, true) => return invalid(),
         _ => digits,
     };
-    let significant = &digits[digits
-        .iter()
-        .position(|&d| d != b'0')
-        .unwrap_or(digits.len())..];
+    let zeros = digits.iter().take_while(|&&d| d == b'0').count();
+    let significant = digits.get(zeros..).unwrap_or_default();
     let size = if significant.len() > 16 {
         anomalies |= Anomalies::CHUNK_SIZE_OVERFLOW;
         None

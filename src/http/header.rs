@@ -49,7 +49,7 @@ impl<'a> Iterator for UnfoldedParts<'a> {
     fn next(&mut self) -> Option<&'a [u8]> {
         while !self.rest.is_empty() {
             let (line, rest) = match memchr::memchr(b'\n', self.rest) {
-                Some(p) => (&self.rest[..p], &self.rest[p + 1..]),
+                Some(p) => split_around(self.rest, p),
                 None => (self.rest, &b""[..]),
             };
             self.rest = rest;
@@ -61,6 +61,14 @@ impl<'a> Iterator for UnfoldedParts<'a> {
         }
         None
     }
+}
+
+/// `s` before and after the byte at `at` (which is dropped).
+fn split_around(s: &[u8], at: usize) -> (&[u8], &[u8]) {
+    (
+        s.get(..at).unwrap_or(s),
+        s.get(at + 1..).unwrap_or_default(),
+    )
 }
 
 /// Parses a header field; `field` is the field without its final line terminator, but with
@@ -94,7 +102,7 @@ pub(crate) fn parse_field_line_checked(field: &[u8], controls: bool) -> Header<'
             anomalies: Anomalies::HEADER_WITHOUT_COLON,
         };
     };
-    let (raw_name, after_colon) = (&field[..colon], &field[colon + 1..]);
+    let (raw_name, after_colon) = split_around(field, colon);
     let name = if all_tchar {
         raw_name
     } else {
@@ -110,7 +118,7 @@ pub(crate) fn parse_field_line_checked(field: &[u8], controls: bool) -> Header<'
         .iter()
         .position(|&b| !is_ows(b))
         .unwrap_or(after_colon.len());
-    let value = &after_colon[start..];
+    let value = after_colon.get(start..).unwrap_or_default();
     // Only OWS and the line break of a fold are trimmed: a trailing VT or FF stays in the
     // value, where the control-byte check flags it (some servers strip it, most do not).
     let value = trim_end_ows(value);
@@ -135,7 +143,7 @@ fn trim_end_ows(s: &[u8]) -> &[u8] {
         .iter()
         .rposition(|&b| !matches!(b, b' ' | b'\t' | b'\r' | b'\n'))
         .map_or(0, |p| p + 1);
-    &s[..end]
+    s.get(..end).unwrap_or(s)
 }
 
 /// Trims trailing whitespace the lenient way framing values are read (VT and FF too, as
@@ -145,7 +153,7 @@ fn trim_end(s: &[u8]) -> &[u8] {
         .iter()
         .rposition(|&b| !matches!(b, b' ' | b'\t' | b'\r' | b'\n' | 0x0b | 0x0c))
         .map_or(0, |p| p + 1);
-    &s[..end]
+    s.get(..end).unwrap_or(s)
 }
 
 /// The meaning of a Content-Length value (RFC 9110 §8.6).
@@ -216,7 +224,7 @@ fn parse_one_length(digits: &[u8]) -> ContentLength {
     }
     ContentLength::Valid {
         length,
-        leading_zeros: digits.len() > 1 && digits[0] == b'0',
+        leading_zeros: digits.len() > 1 && digits.first() == Some(&b'0'),
     }
 }
 
@@ -281,7 +289,7 @@ fn trim_fold_space(s: &[u8]) -> &[u8] {
         .iter()
         .position(|&b| !matches!(b, b' ' | b'\t' | b'\r' | b'\n'))
         .unwrap_or(s.len());
-    &s[start..]
+    s.get(start..).unwrap_or_default()
 }
 
 #[cfg(test)]

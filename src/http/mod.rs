@@ -17,6 +17,17 @@
 //! ```
 
 #![forbid(unsafe_code)]
+// Attacker-controlled bytes: nothing here may panic. Every slice is taken with `get`, and the
+// few table lookups that cannot fail say why where they allow the lint.
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::indexing_slicing,
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic
+    )
+)]
 
 mod anomaly;
 mod chunked;

@@ -115,12 +115,13 @@ pub fn parse_request_line(line: &[u8]) -> Option<RequestLine<'_>> {
     let body = trim_end_spaces(rest, &mut anomalies);
     let (target, protocol) = match body.iter().rposition(|&b| is_lenient_space(b)) {
         Some(split) => {
-            let last = &body[split + 1..];
+            let (before, sep_and_last) = body.split_at_checked(split).unwrap_or((body, b""));
+            let last = sep_and_last.get(1..).unwrap_or_default();
             if looks_like_protocol(last) {
-                let before = &body[..split];
                 let target = trim_end_spaces(before, &mut Anomalies::empty());
-                let ws = &before[target.len()..];
-                if !is_single_sp(&body[target.len()..=split]) || !ws.is_empty() {
+                // The whitespace between target and protocol: one SP is the grammar's.
+                let gap = body.get(target.len()..=split).unwrap_or_default();
+                if !is_single_sp(gap) {
                     anomalies |= Anomalies::START_LINE_WHITESPACE;
                 }
                 (target, last)
@@ -158,11 +159,12 @@ fn trim_end_spaces<'a>(s: &'a [u8], anomalies: &mut Anomalies) -> &'a [u8] {
     if end != s.len() {
         *anomalies |= Anomalies::START_LINE_WHITESPACE;
     }
-    &s[..end]
+    s.get(..end).unwrap_or(s)
 }
 
 fn looks_like_protocol(word: &[u8]) -> bool {
-    word.len() >= 5 && word[..5].eq_ignore_ascii_case(b"HTTP/")
+    word.get(..5)
+        .is_some_and(|p| p.eq_ignore_ascii_case(b"HTTP/"))
 }
 
 fn target_form(method: &[u8], target: &[u8]) -> TargetForm {
@@ -172,8 +174,9 @@ fn target_form(method: &[u8], target: &[u8]) -> TargetForm {
         Some(b'*') if target.len() == 1 => TargetForm::Asterisk,
         _ if memchr::memmem::find(target, b"://").is_some_and(|p| {
             p > 0
-                && target[..p]
+                && target
                     .iter()
+                    .take(p)
                     .all(|b| b.is_ascii_alphanumeric() || b"+-.".contains(b))
         }) =>
         {

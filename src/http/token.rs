@@ -2,6 +2,9 @@
 
 /// `tchar = "!" / "#" / "$" / "%" / "&" / "'" / "*" / "+" / "-" / "." / "^" / "_" / "`" / "|"
 /// / "~" / DIGIT / ALPHA` (RFC 9110 §5.6.2): the bytes of a method or a header name.
+// Indexing a 256-entry table with a byte, and filling it in a `const` loop bounded by its
+// length, cannot go out of bounds.
+#[allow(clippy::indexing_slicing)]
 static TCHAR: [bool; 256] = {
     let mut t = [false; 256];
     let mut b = 0;
@@ -32,8 +35,9 @@ static TCHAR: [bool; 256] = {
 
 /// Whether `b` is a `tchar`.
 #[inline]
+#[allow(clippy::indexing_slicing)] // a u8 indexes a 256-entry table
 pub fn is_tchar(b: u8) -> bool {
-    TCHAR[b as usize]
+    TCHAR[usize::from(b)]
 }
 
 /// Whether every byte of `s` is a `tchar` and `s` is not empty (`token = 1*tchar`).
@@ -84,7 +88,9 @@ pub fn has_controls(s: &[u8]) -> bool {
     // The tail, padded with spaces into one more block.
     let rest = blocks.remainder();
     let mut tail = [b' '; 16];
-    tail[..rest.len()].copy_from_slice(rest);
+    for (slot, &b) in tail.iter_mut().zip(rest) {
+        *slot = b;
+    }
     block_has(&tail)
 }
 

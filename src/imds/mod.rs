@@ -8,6 +8,16 @@
 //! This module knows nothing of flows or streams: it is fed parsed elements.
 
 #![forbid(unsafe_code)]
+// Fed attacker-controlled bytes: nothing here may panic.
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::indexing_slicing,
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic
+    )
+)]
 
 mod indicator;
 pub mod request;

@@ -135,6 +135,7 @@ impl RequestMatcher {
             RequestTarget::Absolute {
                 authority,
                 alt_authority,
+                path,
                 ..
             } => {
                 self.host(authority, "target authority");
@@ -142,9 +143,7 @@ impl RequestMatcher {
                     self.host(alt, "target authority (alternative reading)");
                 }
                 // The path after the authority, as the proxy forwards it.
-                if let Some(p) = absolute_path(line.target) {
-                    self.path(p);
-                }
+                self.path(path);
             }
             RequestTarget::Asterisk => {}
             RequestTarget::Authority(a) if connect => self.host(a, "CONNECT authority"),
@@ -347,15 +346,6 @@ impl RequestMatcher {
         }
         None
     }
-}
-
-/// The path of an absolute-form target (`scheme://authority/path?q` → `/path?q`).
-fn absolute_path(target: &[u8]) -> Option<&[u8]> {
-    let after = &target[memchr::memmem::find(target, b"://")? + 3..];
-    let start = after
-        .iter()
-        .position(|&b| matches!(b, b'/' | b'?' | b'#' | b'\\'))?;
-    Some(&after[start..])
 }
 
 #[cfg(test)]

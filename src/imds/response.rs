@@ -120,7 +120,10 @@ impl CredentialScanner {
                     if self.in_key_string {
                         self.expect_key = false;
                         if !self.key_overflow {
-                            let key = &self.key[..usize::from(self.key_len)];
+                            let key = self
+                                .key
+                                .get(..usize::from(self.key_len))
+                                .unwrap_or_default();
                             for (i, k) in KEYS.iter().enumerate() {
                                 if key == *k {
                                     self.seen |= 1 << i;
