@@ -1,0 +1,7 @@
+//! Fuzz target `policy`: see `harness::policy` for the input format and what it checks.
+#![no_main]
+
+#[allow(dead_code)]
+mod harness;
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| harness::policy(data));

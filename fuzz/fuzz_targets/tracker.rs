@@ -1,0 +1,7 @@
+//! Fuzz target `tracker`: see `harness::tracker` for the input format and what it checks.
+#![no_main]
+
+#[allow(dead_code)]
+mod harness;
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| harness::tracker(data));

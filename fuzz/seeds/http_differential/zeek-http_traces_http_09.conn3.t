@@ -1,0 +1,5 @@
+³…>>>
+T /zeek.html
+
+<<<
+bad method

@@ -1,0 +1,5 @@
+>>>
+T /zeek.html
+
+<<<
+bad method
