@@ -91,24 +91,59 @@ static NAMES: &[(&[u8], Endpoint)] = &[
 
 /// The metadata endpoint an address belongs to, looking through IPv6 forms that embed an
 /// IPv4 address (`::ffff:169.254.169.254`, NAT64 `64:ff9b::a9fe:a9fe`, ...).
+///
+/// Called for every packet of a tracker, so the common answer ("no") is a few integer
+/// compares: the table holds host addresses only, compared as integers before any lookup.
 pub fn endpoint_of_address(ip: IpAddr) -> Option<Endpoint> {
-    let direct = ADDRESSES
-        .iter()
-        .find(|(n, _)| n.contains(&ip))
-        .map(|(_, e)| *e);
-    direct.or_else(|| match ip {
-        IpAddr::V6(v6) => embedded_ipv4(&v6).and_then(|(v4, _)| endpoint_of_v4(v4)),
-        IpAddr::V4(_) => None,
-    })
+    match ip {
+        IpAddr::V4(v4) => endpoint_of_v4(v4),
+        IpAddr::V6(v6) => {
+            let bits = u128::from(v6);
+            if let Some(e) = ADDRESSES_V6
+                .iter()
+                .find(|(a, _)| *a == bits)
+                .map(|(_, e)| *e)
+            {
+                return Some(e);
+            }
+            // Only an address that can embed IPv4 needs the slower look.
+            match v6.segments()[0] {
+                0 | 0x64 | 0x2002 => embedded_ipv4(&v6).and_then(|(v4, _)| endpoint_of_v4(v4)),
+                _ => None,
+            }
+        }
+    }
 }
 
 fn endpoint_of_v4(v4: Ipv4Addr) -> Option<Endpoint> {
-    let ip = IpAddr::V4(v4);
-    ADDRESSES
+    let bits = u32::from(v4);
+    ADDRESSES_V4
         .iter()
-        .find(|(n, _)| n.contains(&ip))
+        .find(|(a, _)| *a == bits)
         .map(|(_, e)| *e)
 }
+
+/// [`ADDRESSES`] split by family as integers, for the per-packet check.
+static ADDRESSES_V4: Lazy<Vec<(u32, Endpoint)>> = Lazy::new(|| {
+    ADDRESSES
+        .iter()
+        .filter_map(|(net, e)| match net {
+            IpNet::V4(n) if n.prefix_len() == 32 => Some((u32::from(n.addr()), *e)),
+            _ => None,
+        })
+        .collect()
+});
+
+/// See [`ADDRESSES_V4`].
+static ADDRESSES_V6: Lazy<Vec<(u128, Endpoint)>> = Lazy::new(|| {
+    ADDRESSES
+        .iter()
+        .filter_map(|(net, e)| match net {
+            IpNet::V6(n) if n.prefix_len() == 128 => Some((u128::from(n.addr()), *e)),
+            _ => None,
+        })
+        .collect()
+});
 
 /// The metadata endpoint a (normalised, lower-case) host name belongs to.
 pub fn endpoint_of_name(name: &[u8]) -> Option<Endpoint> {

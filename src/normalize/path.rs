@@ -101,6 +101,16 @@ pub fn normalize_path(raw: &[u8]) -> NormalizedPath<'_> {
         None => (before_fragment, None),
     };
 
+    // Most paths need nothing: no escape, no backslash, no parameter, no byte above ASCII
+    // (an overlong encoding sent raw), no empty segment, no dot segment. Those are returned
+    // as they are without running the decoder.
+    if is_plain(path) {
+        return NormalizedPath {
+            path: Cow::Borrowed(path),
+            query,
+            flags,
+        };
+    }
     let decoded = pct::decode(path, true);
     flags |= decode_flags(decoded.first);
     if decoded.later.contains(Ev::DECODED) {
@@ -116,6 +126,19 @@ pub fn normalize_path(raw: &[u8]) -> NormalizedPath<'_> {
         None => decoded.bytes,
     };
     NormalizedPath { path, query, flags }
+}
+
+/// Whether normalising `path` would change nothing and raise no flag (see
+/// [`normalize_path`]'s fast path).
+fn is_plain(path: &[u8]) -> bool {
+    path.first() == Some(&b'/')
+        && path
+            .iter()
+            .all(|&b| b.is_ascii() && !matches!(b, b'%' | b'\\' | b';'))
+        && path.windows(2).all(|w| w != b"//")
+        && path
+            .split(|&b| b == b'/')
+            .all(|segment| segment != b"." && segment != b"..")
 }
 
 fn decode_flags(ev: Ev) -> PathFlags {
@@ -486,6 +509,32 @@ mod tests {
                 let absolute = raw.first().is_some_and(is_sep);
                 let mut flags = PathFlags::empty();
                 prop_assert_eq!(rebuild(&raw, absolute, &mut flags), raw);
+            }
+        }
+    }
+
+    proptest::proptest! {
+        /// The fast path returns exactly what the full normaliser returns.
+        #[test]
+        fn plain_paths_skip_the_decoder_without_changing_the_result(
+            raw in "(/[a-zA-Z0-9._~!$&'()*+,=:@-]{0,12}){1,6}(\\?[a-z=&0-9]{0,8})?"
+        ) {
+            let raw = raw.as_bytes();
+            let fast = normalize_path(raw);
+            let (path, _) = match memchr(b'?', raw) {
+                Some(i) => (&raw[..i], ()),
+                None => (raw, ()),
+            };
+            let decoded = pct::decode(path, true);
+            let mut flags = decode_flags(decoded.first) | decode_flags(decoded.later);
+            let full = match resolve_segments(&decoded.bytes, &mut flags) {
+                Some(r) => r,
+                None => decoded.bytes.to_vec(),
+            };
+            proptest::prop_assert_eq!(&fast.path[..], &full[..]);
+            if is_plain(path) {
+                proptest::prop_assert!(flags.is_empty(), "{:?}", flags);
+                proptest::prop_assert!(fast.flags.is_empty());
             }
         }
     }
