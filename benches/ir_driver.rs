@@ -1,0 +1,580 @@
+//! A driver for what criterion cannot give: instruction counts under callgrind, round-robin
+//! timing, corpus statistics and per-flow memory. `scripts/bench-report` runs it;
+//! `harness = false`, and with no known mode (as under `cargo bench` or `cargo test`) it
+//! does nothing.
+//!
+//! ```text
+//! ir_driver stats                                  corpus statistics, one JSON line each
+//! ir_driver ir <peer> <corpus> <chunk> <passes>    one warm pass, then `passes` passes
+//!                                                  inside `measured` (callgrind:
+//!                                                  --toggle-collect='*ir_driver*measured*')
+//! ir_driver ir-tracker <kind> <passes>             packets of one kind (common::FRAME_KINDS)
+//!                                                  through a tracker, the same way
+//! ir_driver mem                                    sizes and heap of flows, JSON
+//! ir_driver rr <rounds> [corpus...]                round-robin timing: every peer and
+//!                                                  chunking of a corpus once per round,
+//!                                                  2 warm-up rounds; then the tracker's
+//!                                                  frame kinds (`tracker`) and 1 and 2
+//!                                                  threads (`threads`); JSON lines
+//! ```
+//! Round-robin is the anchors' method (`shared/research/perf-anchors.md`): a slow phase of
+//! the shared machine falls on every configuration of a round alike, so the medians' ratios
+//! hold better than those of criterion's one-after-the-other runs.
+//! `<peer>`: imdsguard-flow, imdsguard-stream, httparse, libhtp (feature `libhtp`), regex,
+//! memmem, memcpy. `<corpus>`: browser, imds, mixed, responses. `<chunk>`: whole or a size.
+//!
+//! The binary's global allocator counts only in `mem` (one relaxed load of a flag per call
+//! otherwise: no shared counter for two threads to fight over).
+
+mod common;
+
+use common::peers::{self, Peer, Tally};
+use common::{FlowCorpus, Side};
+use imdsguard::engine::{Engine, Flow};
+use imdsguard::event::{Alert, HttpInfo};
+use imdsguard::flow::{Direction, HttpStream, NullSink, MAX_CARRY_OVER, MAX_LIVE_TRANSACTIONS};
+use imdsguard::imds::request::RequestMatcher;
+use imdsguard::imds::response::CredentialScanner;
+use imdsguard::key::FlowKey;
+use imdsguard::packet::reassembly::HalfStream;
+use imdsguard::packet::tracker::fixed_flow_bytes;
+use imdsguard::packet::{decode, FlowAction, LinkType, Tracker};
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::hint::black_box;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::Relaxed};
+use std::time::{Duration, Instant};
+
+struct Counting;
+
+static COUNTING: AtomicBool = AtomicBool::new(false);
+static LIVE_BYTES: AtomicUsize = AtomicUsize::new(0);
+
+// SAFETY: forwards to the system allocator, only counting (when `COUNTING` is set).
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, l: Layout) -> *mut u8 {
+        if COUNTING.load(Relaxed) {
+            LIVE_BYTES.fetch_add(l.size(), Relaxed);
+        }
+        System.alloc(l)
+    }
+    unsafe fn dealloc(&self, p: *mut u8, l: Layout) {
+        if COUNTING.load(Relaxed) {
+            LIVE_BYTES.fetch_sub(l.size(), Relaxed);
+        }
+        System.dealloc(p, l)
+    }
+    unsafe fn realloc(&self, p: *mut u8, l: Layout, new: usize) -> *mut u8 {
+        if COUNTING.load(Relaxed) {
+            LIVE_BYTES.fetch_add(new, Relaxed);
+            LIVE_BYTES.fetch_sub(l.size(), Relaxed);
+        }
+        System.realloc(p, l, new)
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+/// The region callgrind counts (`--toggle-collect`): `passes` runs over the corpus. For
+/// response corpora the requests are fed before, outside it.
+#[inline(never)]
+fn measured<P: Peer>(
+    p: &P,
+    corpus: &FlowCorpus,
+    chunk: usize,
+    conns: Option<&mut [P::Conn]>,
+) -> Tally {
+    match conns {
+        None => peers::run_requests(p, corpus, chunk),
+        Some(conns) => peers::run_responses(p, corpus, conns, chunk),
+    }
+}
+
+fn ir<P: Peer>(p: &P, corpus: &FlowCorpus, chunk: usize, passes: usize) {
+    let t = peers::run_corpus(p, corpus, chunk);
+    peers::check(p.name(), corpus, chunk, &t);
+    for _ in 0..passes {
+        let t = match corpus.side {
+            Side::Requests => measured(p, black_box(corpus), chunk, None),
+            Side::Responses => {
+                let mut conns = peers::prepare_responses(p, corpus);
+                measured(p, black_box(corpus), chunk, Some(&mut conns))
+            }
+        };
+        black_box(t);
+    }
+    println!(
+        "{{\"peer\":\"{}\",\"corpus\":\"{}\",\"chunk\":{},\"passes\":{passes},\"messages\":{},\"bytes\":{}}}",
+        p.name(),
+        corpus.name,
+        chunk,
+        corpus.messages(),
+        corpus.bytes()
+    );
+}
+
+/// The region callgrind counts for the tracker: one pass over the frames.
+#[inline(never)]
+fn measured_tracker(
+    tracker: &mut Tracker,
+    engine: &Engine,
+    frames: &[Vec<u8>],
+    ts: &mut u64,
+) -> usize {
+    let mut untracked = 0;
+    for f in frames {
+        let out = tracker.packet(engine, f, LinkType::Ethernet, *ts);
+        untracked += usize::from(out.action == FlowAction::Untracked);
+        *ts += 1;
+    }
+    untracked
+}
+
+fn ir_tracker(kind: &str, passes: usize) {
+    const FRAMES: usize = 1024;
+    let engine = Engine::default();
+    let (mut tracker, mut ts) = common::populated_tracker(&engine);
+    let mut frames = common::frames(kind, FRAMES);
+    let record = frames[0].len().saturating_sub(14 + 20 + 20); // TLS: the TCP payload
+                                                               // As in the `flow` bench: TLS records continue each connection's sequence.
+    let pass = |frames: &mut [Vec<u8>], p: u32| {
+        if kind == "tcp-tls" {
+            for (i, f) in frames.iter_mut().enumerate() {
+                let round = p * (FRAMES / 64) as u32 + (i / 64) as u32;
+                let seq = 1000u32.wrapping_add(round.wrapping_mul(record as u32));
+                f[14 + 20 + 4..14 + 20 + 8].copy_from_slice(&seq.to_be_bytes());
+            }
+        }
+    };
+    pass(&mut frames, 0);
+    black_box(warm_tracker(&mut tracker, &engine, &frames, &mut ts));
+    for p in 1..=passes {
+        pass(&mut frames, p as u32);
+        black_box(measured_tracker(&mut tracker, &engine, &frames, &mut ts));
+    }
+    println!("{{\"kind\":\"{kind}\",\"frames\":{FRAMES},\"passes\":{passes}}}");
+}
+
+/// The warm-up pass (not counted: its name does not match the toggle).
+#[inline(never)]
+fn warm_tracker(tracker: &mut Tracker, engine: &Engine, frames: &[Vec<u8>], ts: &mut u64) -> usize {
+    let mut n = 0;
+    for f in frames {
+        n += usize::from(
+            tracker
+                .packet(engine, f, LinkType::Ethernet, *ts)
+                .error
+                .is_some(),
+        );
+        *ts += 1;
+    }
+    n
+}
+
+fn stats() {
+    for c in common::flow_corpora(common::FLOW_CORPUS_REQUESTS) {
+        let sizes: Vec<usize> = c.flows.iter().map(|f| c.side_of(f).len()).collect();
+        println!(
+            "{{\"corpus\":\"{}\",\"flows\":{},\"messages\":{},\"imds_messages\":{},\"bytes\":{},\"max_flow_side\":{}}}",
+            c.name,
+            c.flows.len(),
+            c.messages(),
+            c.imds_messages(),
+            c.bytes(),
+            sizes.iter().max().copied().unwrap_or(0)
+        );
+    }
+}
+
+/// Live heap bytes allocated by `f` and kept in what it returns.
+fn live_delta<T>(f: impl FnOnce() -> T) -> (T, usize) {
+    let before = LIVE_BYTES.load(Relaxed);
+    let t = f();
+    (t, LIVE_BYTES.load(Relaxed).saturating_sub(before))
+}
+
+fn mem() {
+    COUNTING.store(true, Relaxed);
+    let engine = Engine::default();
+    let browser = common::browser_flows(32);
+    let f0 = &browser.flows[0];
+    let mut out = Vec::<(String, String)>::new();
+    let mut put = |k: &str, v: usize| out.push((k.to_string(), v.to_string()));
+    put("size_of_flow", size_of::<Flow>());
+    put("size_of_http_stream", size_of::<HttpStream>());
+    put("tracker_fixed_flow_bytes", fixed_flow_bytes());
+    put("size_of_flow_key", size_of::<FlowKey>());
+    put("size_of_limits", size_of::<imdsguard::flow::Limits>());
+    put("size_of_half_stream_reassembly", size_of::<HalfStream>());
+    put("size_of_request_matcher", size_of::<RequestMatcher>());
+    put("size_of_credential_scanner", size_of::<CredentialScanner>());
+    put("size_of_http_info", size_of::<HttpInfo>());
+    put("size_of_alert", size_of::<Alert>());
+
+    // Global tables initialised on first use (address and name tables) are not per flow:
+    // one flow through first.
+    {
+        let mut flow = Flow::new(&engine, f0.key);
+        flow.feed(&engine, Direction::ToServer, &f0.to_server);
+        flow.feed(&engine, Direction::ToClient, &f0.to_client);
+        flow.close(&engine);
+        flow.drain_alerts().for_each(drop);
+    }
+
+    // A new flow, as a tracker creates it on a SYN.
+    let (flow, live) = live_delta(|| Flow::new(&engine, f0.key));
+    put("idle_new_heap_bytes", flow.heap_bytes());
+    put("idle_new_live_bytes", live);
+    drop(flow);
+
+    // A keep-alive flow idle after one request and its response (fed whole).
+    let mut requests = Vec::new();
+    let mut responses = Vec::new();
+    for f in &browser.flows {
+        requests.extend_from_slice(&f.to_server);
+        responses.extend_from_slice(&f.to_client);
+    }
+    let first_req_len = first_message_len(&requests);
+    let (flow, live) = live_delta(|| {
+        let mut flow = Flow::new(&engine, f0.key);
+        flow.feed(&engine, Direction::ToServer, &requests[..first_req_len]);
+        let resp = &f0.to_client;
+        let first_resp_len = first_message_len(resp);
+        flow.feed(&engine, Direction::ToClient, &resp[..first_resp_len]);
+        flow
+    });
+    put("idle_after_tx_heap_bytes", flow.heap_bytes());
+    put("idle_after_tx_live_bytes", live);
+    drop(flow);
+
+    // The same in 64-byte chunks (a split element leaves a carry-over buffer behind).
+    let (flow, live) = live_delta(|| {
+        let mut flow = Flow::new(&engine, f0.key);
+        for piece in requests[..first_req_len].chunks(64) {
+            flow.feed(&engine, Direction::ToServer, piece);
+        }
+        let resp = &f0.to_client;
+        for piece in resp[..first_message_len(resp)].chunks(64) {
+            flow.feed(&engine, Direction::ToClient, piece);
+        }
+        flow
+    });
+    put("idle_after_tx64_heap_bytes", flow.heap_bytes());
+    put("idle_after_tx64_live_bytes", live);
+    drop(flow);
+
+    // Steady state of a long keep-alive flow: every request and response of the corpus.
+    let (flow, live) = live_delta(|| {
+        let mut flow = Flow::new(&engine, f0.key);
+        for f in &browser.flows {
+            for piece in f.to_server.chunks(64) {
+                flow.feed(&engine, Direction::ToServer, piece);
+            }
+            for piece in f.to_client.chunks(64) {
+                flow.feed(&engine, Direction::ToClient, piece);
+            }
+        }
+        flow
+    });
+    put("keepalive_heap_bytes", flow.heap_bytes());
+    put("keepalive_live_bytes", live);
+    drop(flow);
+
+    // Worst case within the limits: the most live transactions (requests pipelined without
+    // answers) and a line that stops just short of the line limit in each direction.
+    let (flow, live) = live_delta(|| {
+        let mut flow = Flow::new(&engine, f0.key);
+        let mut pos = 0;
+        for _ in 0..MAX_LIVE_TRANSACTIONS {
+            if pos == requests.len() {
+                pos = 0;
+            }
+            let len = first_message_len(&requests[pos..]);
+            flow.feed(&engine, Direction::ToServer, &requests[pos..pos + len]);
+            pos += len;
+        }
+        let long = MAX_CARRY_OVER - 100;
+        let mut line = b"GET /".to_vec();
+        line.resize(long, b'a');
+        for piece in line.chunks(1460) {
+            flow.feed(&engine, Direction::ToServer, piece);
+        }
+        let mut head = b"HTTP/1.1 200 OK\r\nX-Long: ".to_vec();
+        head.resize(long, b'b');
+        for piece in head.chunks(1460) {
+            flow.feed(&engine, Direction::ToClient, piece);
+        }
+        flow
+    });
+    put("worst_heap_bytes", flow.heap_bytes());
+    put("worst_live_bytes", live);
+    put("worst_live_transactions", MAX_LIVE_TRANSACTIONS);
+    put("worst_carry_over_per_direction", MAX_CARRY_OVER);
+    drop(flow);
+
+    // The parser alone, for comparison.
+    let (s, live) = live_delta(|| {
+        let mut s = HttpStream::new();
+        s.feed(Direction::ToServer, &requests, &mut NullSink);
+        s
+    });
+    put("stream_after_requests_heap_bytes", s.heap_bytes());
+    put("stream_after_requests_live_bytes", live);
+    let body = out
+        .iter()
+        .map(|(k, v)| format!("\"{k}\":{v}"))
+        .collect::<Vec<_>>()
+        .join(",");
+    println!("{{{body}}}");
+}
+
+/// The length of the first message of `data` (head, then `Content-Length` body, chunked
+/// body, or none), found with httparse's framing.
+fn first_message_len(data: &[u8]) -> usize {
+    let head = memchr::memmem::find(data, b"\r\n\r\n").expect("a head") + 4;
+    let h = &data[..head];
+    if let Some(p) = memchr::memmem::find(h, b"Content-Length: ") {
+        let v = &h[p + 16..];
+        let end = memchr::memchr(b'\r', v).expect("CRLF");
+        let n: usize = std::str::from_utf8(&v[..end])
+            .expect("digits")
+            .parse()
+            .expect("a length");
+        return head + n;
+    }
+    if memchr::memmem::find(h, b"Transfer-Encoding: chunked").is_some() {
+        return head
+            + memchr::memmem::find(&data[head..], b"\r\n0\r\n\r\n").expect("a last chunk")
+            + 7;
+    }
+    head
+}
+
+/// One timed configuration of the round-robin: runs once, returns the time of the timed part.
+type Timed<'a> = Box<dyn FnMut() -> Duration + 'a>;
+
+fn timed<'a, P: Peer>(p: &'a P, c: &'a FlowCorpus, chunk: usize) -> Timed<'a> {
+    match c.side {
+        Side::Requests => Box::new(move || {
+            let t = Instant::now();
+            black_box(peers::run_requests(p, black_box(c), chunk));
+            t.elapsed()
+        }),
+        Side::Responses => Box::new(move || {
+            let mut conns = peers::prepare_responses(p, c);
+            let t = Instant::now();
+            black_box(peers::run_responses(p, black_box(c), &mut conns, chunk));
+            let e = t.elapsed();
+            drop(conns);
+            e
+        }),
+    }
+}
+
+fn report(corpus: &str, peer: &str, chunk: &str, per: usize, times: &mut [Duration]) {
+    times.sort();
+    let ns = |d: Duration| d.as_nanos() as f64;
+    println!(
+        "{{\"corpus\":\"{corpus}\",\"peer\":\"{peer}\",\"chunk\":\"{chunk}\",\"per\":{per},\"rounds\":{},\"median\":{},\"min\":{},\"max\":{}}}",
+        times.len(),
+        ns(times[times.len() / 2]),
+        ns(times[0]),
+        ns(times[times.len() - 1])
+    );
+}
+
+/// Round-robin over every configuration of each corpus, then over 1 and 2 threads.
+fn rr(rounds: usize, only: &[&str]) {
+    const CHUNKS: [(usize, &str); 4] =
+        [(usize::MAX, "whole"), (1460, "1460"), (64, "64"), (1, "1")];
+    let imdsguard = peers::Imdsguard::default();
+    #[cfg(feature = "libhtp")]
+    let libhtp = peers::Libhtp::default();
+    let (regex, memmem, memcpy) = (
+        peers::Regex::default(),
+        peers::Memmem::default(),
+        peers::Memcpy::default(),
+    );
+    let wanted = |name: &str| only.is_empty() || only.contains(&name);
+    for c in common::flow_corpora(common::FLOW_CORPUS_REQUESTS) {
+        if !wanted(c.name) {
+            continue;
+        }
+        let mut configs: Vec<(&str, &str, Timed<'_>)> = Vec::new();
+        for &(chunk, label) in &CHUNKS {
+            configs.push(("imdsguard-flow", label, timed(&imdsguard, &c, chunk)));
+            configs.push(("imdsguard-stream", label, timed(&peers::Stream, &c, chunk)));
+            configs.push(("httparse", label, timed(&peers::Httparse, &c, chunk)));
+            #[cfg(feature = "libhtp")]
+            configs.push(("libhtp", label, timed(&libhtp, &c, chunk)));
+        }
+        configs.push(("regex", "whole", timed(&regex, &c, usize::MAX)));
+        configs.push(("memmem", "whole", timed(&memmem, &c, usize::MAX)));
+        configs.push(("memcpy", "whole", timed(&memcpy, &c, usize::MAX)));
+        let mut times: Vec<Vec<Duration>> = vec![Vec::new(); configs.len()];
+        for round in 0..rounds + 2 {
+            for (i, (_, _, run)) in configs.iter_mut().enumerate() {
+                let d = run();
+                if round >= 2 {
+                    times[i].push(d);
+                }
+            }
+        }
+        for ((peer, chunk, _), t) in configs.iter().zip(times.iter_mut()) {
+            report(c.name, peer, chunk, c.messages(), t);
+        }
+    }
+    if wanted("tracker") {
+        // As the `tracker` group of `benches/flow.rs`: 1,024 frames of a kind per run, into
+        // a table holding `BACKGROUND_FLOWS` other flows.
+        const FRAMES: usize = 1024;
+        const TRACKER_PASSES: usize = 16;
+        let engine = Engine::default();
+        let mut runs: Vec<(&str, Timed<'_>)> = Vec::new();
+        for &kind in common::FRAME_KINDS {
+            let mut frames = common::frames(kind, FRAMES);
+            let (mut tracker, mut ts) = common::populated_tracker(&engine);
+            let record = frames[0].len().saturating_sub(14 + 20 + 20);
+            let mut pass: u32 = 0;
+            let engine = &engine;
+            runs.push((
+                kind,
+                Box::new(move || {
+                    // Several passes per run, so that the table is warm as a sensor's is.
+                    let mut e = Duration::ZERO;
+                    for _ in 0..TRACKER_PASSES {
+                        if kind == "tcp-tls" {
+                            for (i, f) in frames.iter_mut().enumerate() {
+                                let round = pass * (FRAMES / 64) as u32 + (i / 64) as u32;
+                                let seq = 1000u32.wrapping_add(round.wrapping_mul(record as u32));
+                                f[14 + 20 + 4..14 + 20 + 8].copy_from_slice(&seq.to_be_bytes());
+                            }
+                        }
+                        pass += 1;
+                        let t = Instant::now();
+                        for f in &frames {
+                            black_box(tracker.packet(engine, f, LinkType::Ethernet, ts));
+                            ts += 1;
+                        }
+                        e += t.elapsed();
+                    }
+                    e
+                }),
+            ));
+        }
+        let frames = common::frames("udp-dns", FRAMES);
+        runs.push((
+            "decode-udp-dns",
+            Box::new(move || {
+                let t = Instant::now();
+                for _ in 0..TRACKER_PASSES {
+                    for f in &frames {
+                        let _ = black_box(decode(black_box(f), LinkType::Ethernet));
+                    }
+                }
+                t.elapsed()
+            }),
+        ));
+        let mut times = vec![Vec::new(); runs.len()];
+        for round in 0..rounds + 2 {
+            for (i, (_, run)) in runs.iter_mut().enumerate() {
+                let d = run();
+                if round >= 2 {
+                    times[i].push(d);
+                }
+            }
+        }
+        for ((kind, _), t) in runs.iter().zip(times.iter_mut()) {
+            report("tracker", kind, "-", FRAMES * TRACKER_PASSES, t);
+        }
+    }
+    if wanted("threads") {
+        // As the `threads` group of `benches/flow.rs`: each thread runs the browser corpus 4
+        // times; imdsguard's threads share one engine, httparse (the control) nothing.
+        let c = common::browser_flows(common::FLOW_CORPUS_REQUESTS);
+        fn threaded<P: Peer + Sync>(p: &P, c: &FlowCorpus, threads: usize) -> Duration {
+            let t = Instant::now();
+            std::thread::scope(|s| {
+                for _ in 0..threads {
+                    s.spawn(|| {
+                        for _ in 0..4 {
+                            black_box(peers::run_requests(p, c, usize::MAX));
+                        }
+                    });
+                }
+            });
+            t.elapsed()
+        }
+        let mut times = vec![Vec::new(); 4];
+        for round in 0..rounds + 2 {
+            let d = [
+                threaded(&imdsguard, &c, 1),
+                threaded(&imdsguard, &c, 2),
+                threaded(&peers::Httparse, &c, 1),
+                threaded(&peers::Httparse, &c, 2),
+            ];
+            if round >= 2 {
+                for (t, d) in times.iter_mut().zip(d) {
+                    t.push(d);
+                }
+            }
+        }
+        let names = [
+            ("engine-shared", "1"),
+            ("engine-shared", "2"),
+            ("httparse-control", "1"),
+            ("httparse-control", "2"),
+        ];
+        for ((peer, n), t) in names.iter().zip(times.iter_mut()) {
+            report("threads", peer, n, 1, t);
+        }
+    }
+}
+
+fn parse_chunk(s: &str) -> usize {
+    if s == "whole" {
+        usize::MAX
+    } else {
+        s.parse().expect("a chunk size or `whole`")
+    }
+}
+
+fn run_ir(peer: &str, corpus: &str, chunk: usize, passes: usize) {
+    let c = common::flow_corpus(corpus, common::FLOW_CORPUS_REQUESTS).expect("a corpus name");
+    match peer {
+        "imdsguard-flow" => ir(&peers::Imdsguard::default(), &c, chunk, passes),
+        "imdsguard-stream" => ir(&peers::Stream, &c, chunk, passes),
+        "httparse" => ir(&peers::Httparse, &c, chunk, passes),
+        #[cfg(feature = "libhtp")]
+        "libhtp" => ir(&peers::Libhtp::default(), &c, chunk, passes),
+        "regex" => ir(&peers::Regex::default(), &c, chunk, passes),
+        "memmem" => ir(&peers::Memmem::default(), &c, chunk, passes),
+        "memcpy" => ir(&peers::Memcpy::default(), &c, chunk, passes),
+        _ => {
+            eprintln!("unknown peer {peer}");
+            std::process::exit(2);
+        }
+    }
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let a: Vec<&str> = args.iter().map(String::as_str).collect();
+    match a.as_slice() {
+        ["stats"] => stats(),
+        ["mem"] => mem(),
+        ["rr", rounds, only @ ..] => rr(rounds.parse().expect("a number of rounds"), only),
+        ["ir-tracker", kind, passes] => {
+            ir_tracker(kind, passes.parse().expect("a number of passes"))
+        }
+        ["ir", peer, corpus, chunk, passes] => run_ir(
+            peer,
+            corpus,
+            parse_chunk(chunk),
+            passes.parse().expect("a number of passes"),
+        ),
+        _ => eprintln!(
+            "ir_driver: stats | mem | ir <peer> <corpus> <chunk> <passes> (see the source)"
+        ),
+    }
+}
