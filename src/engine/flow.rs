@@ -77,6 +77,46 @@ impl TxState {
     }
 }
 
+/// Heap bytes of a list of strings.
+fn strings_heap_bytes(v: &[String]) -> usize {
+    v.iter().map(String::capacity).sum::<usize>() + size_of_val(v)
+}
+
+/// Heap bytes of the HTTP fields of an alert or a transaction state.
+fn http_heap_bytes(h: &HttpInfo) -> usize {
+    h.hostname.capacity()
+        + h.url.capacity()
+        + h.method.capacity()
+        + h.user_agent.capacity()
+        + h.protocol.capacity()
+        + h.normalized_path.as_ref().map_or(0, Vec::capacity)
+}
+
+/// Heap bytes an alert owns (besides its own size).
+fn alert_heap_bytes(a: &Alert) -> usize {
+    a.http.as_ref().map_or(0, http_heap_bytes)
+        + a.evidence.capacity() * size_of::<String>()
+        + a.evidence.iter().map(String::capacity).sum::<usize>()
+        + match &a.decision {
+            crate::policy::Decision::Suppressed { rule } => rule.capacity(),
+            crate::policy::Decision::Alert => 0,
+        }
+}
+
+impl TxState {
+    /// Heap bytes the state owns (besides its own size).
+    fn heap_bytes(&self) -> usize {
+        http_heap_bytes(&self.http)
+            + strings_heap_bytes(&self.matcher.evidence)
+            + self
+                .matcher
+                .normalized_path
+                .as_ref()
+                .map_or(0, Vec::capacity)
+            + strings_heap_bytes(&self.response_evidence)
+    }
+}
+
 /// Counters of one flow.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct FlowStats {
@@ -266,9 +306,26 @@ impl Flow {
     }
 
     /// Heap bytes the flow holds (parser buffers and transaction states).
+    ///
+    /// Everything the flow owns is counted: the parser's buffers, the transaction states (and
+    /// the HTTP fields and evidence each holds), the alerts not yet taken, and the recorder's
+    /// transactions when the engine records them.
     pub fn heap_bytes(&self) -> usize {
+        let det = &self.det;
+        let states: usize = det
+            .live
+            .iter()
+            .chain(&det.spare)
+            .map(TxState::heap_bytes)
+            .sum();
+        let alerts: usize = det.alerts.iter().map(alert_heap_bytes).sum();
         self.http.heap_bytes()
-            + (self.det.live.capacity() + self.det.spare.capacity()) * size_of::<TxState>()
+            + (det.live.capacity() + det.spare.capacity()) * size_of::<TxState>()
+            + states
+            + det.alerts.capacity() * size_of::<Alert>()
+            + alerts
+            + det.judged.capacity() * size_of::<TxId>()
+            + det.recorder.as_ref().map_or(0, |r| r.heap_bytes())
     }
 
     fn sink<'a>(&'a mut self, engine: &'a Engine) -> FlowSink<'a> {

@@ -98,6 +98,31 @@ impl Collector {
         }))
     }
 
+    /// Heap bytes the recorded transactions hold (an estimate from capacities).
+    pub fn heap_bytes(&self) -> usize {
+        let message = |m: &MessageRecord| {
+            m.method.capacity()
+                + m.uri.capacity()
+                + m.protocol.capacity()
+                + m.reason.capacity()
+                + m.body.capacity()
+                + m.headers
+                    .iter()
+                    .chain(&m.trailers)
+                    .map(|(n, v)| n.capacity() + v.capacity() + 2 * size_of::<Vec<u8>>())
+                    .sum::<usize>()
+        };
+        self.txs
+            .values()
+            .map(|t| {
+                size_of::<Transaction>()
+                    + t.request.as_ref().map_or(0, message)
+                    + t.response.as_ref().map_or(0, message)
+                    + t.interim.capacity() * 2
+            })
+            .sum()
+    }
+
     /// The transactions, by number.
     pub fn transactions(&self) -> impl Iterator<Item = &Transaction> {
         self.txs.values()
