@@ -145,6 +145,29 @@ pub unsafe extern "C" fn imdsguard_flow_feed(
     len: usize,
     result: *mut imdsguard_feed_result,
 ) -> imdsguard_status {
+    // SAFETY: this function's contract is `feed`'s.
+    unsafe { feed(flow, dir, data, len, result, Mode::Copy) }
+}
+
+/// How a feed hands bytes to the parser.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    Copy,
+    InPlace,
+}
+
+/// Both feeding entry points: checks, feeds, fills `result` (also on failure).
+///
+/// # Safety
+/// As `imdsguard_flow_feed`.
+unsafe fn feed(
+    flow: *mut imdsguard_flow,
+    dir: u8,
+    data: *const u8,
+    len: usize,
+    result: *mut imdsguard_feed_result,
+    mode: Mode,
+) -> imdsguard_status {
     // SAFETY: per this function's contract.
     let status = unsafe {
         guard_poisonable(flow, |f| {
@@ -160,13 +183,22 @@ pub unsafe extern "C" fn imdsguard_flow_feed(
                 panic!("imdsguard test panic requested through the C ABI");
             }
             let engine = Arc::clone(&f.engine);
-            f.flow.feed(&engine, dir, bytes);
+            let (consumed, needed) = match mode {
+                Mode::Copy => {
+                    f.flow.feed(&engine, dir, bytes);
+                    (bytes.len(), 0)
+                }
+                Mode::InPlace => {
+                    let p = f.flow.parse_in_place(&engine, dir, bytes);
+                    (p.consumed, p.needed)
+                }
+            };
             fill_result(
                 result,
                 imdsguard_feed_result {
                     status: IMDSGUARD_OK as u32,
-                    consumed: bytes.len(),
-                    needed: 0,
+                    consumed,
+                    needed,
                     pending_events: f.flow.pending_alerts(),
                 },
             );
@@ -206,41 +238,8 @@ pub unsafe extern "C" fn imdsguard_flow_parse_in_place(
     if result.is_null() {
         return IMDSGUARD_NULL_ARGUMENT;
     }
-    // SAFETY: per this function's contract.
-    let status = unsafe {
-        guard_poisonable(flow, |f| {
-            let dir = match direction(dir) {
-                Ok(d) => d,
-                Err(s) => return s,
-            };
-            let bytes = match slice(data, len) {
-                Ok(b) => b,
-                Err(s) => return s,
-            };
-            let engine = Arc::clone(&f.engine);
-            let p = f.flow.parse_in_place(&engine, dir, bytes);
-            fill_result(
-                result,
-                imdsguard_feed_result {
-                    status: IMDSGUARD_OK as u32,
-                    consumed: p.consumed,
-                    needed: p.needed,
-                    pending_events: f.flow.pending_alerts(),
-                },
-            );
-            IMDSGUARD_OK
-        })
-    };
-    if status != IMDSGUARD_OK {
-        fill_result(
-            result,
-            imdsguard_feed_result {
-                status: status as u32,
-                ..imdsguard_feed_result::default()
-            },
-        );
-    }
-    status
+    // SAFETY: this function's contract is `feed`'s, and `result` is not NULL.
+    unsafe { feed(flow, dir, data, len, result, Mode::InPlace) }
 }
 
 /// Reports `len` lost bytes in one direction (a capture or reassembly gap).
