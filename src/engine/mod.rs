@@ -98,6 +98,7 @@ impl Engine {
 
     /// The stateless address rule, for engines that want only that: the metadata service a
     /// destination address belongs to, looking through IPv6 embeddings of IPv4.
+    #[inline]
     pub fn metadata_endpoint(ip: IpAddr) -> Option<(Provider, Indicators)> {
         endpoint_of_address(ip).map(|e| (e.provider, e.indicator))
     }

@@ -89,11 +89,22 @@ static NAMES: &[(&[u8], Endpoint)] = &[
     (b"metadata.goog", ep(Provider::Gcp, Indicators::OTHER_CLOUD)),
 ];
 
+/// Whether `ip` is a metadata address ([`endpoint_of_address`] is `Some`); inlined into the
+/// per-packet fast path, where an ordinary IPv4 address costs one bit test.
+#[inline(always)]
+pub fn is_metadata_address(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(v4) if !may_be_metadata_v4(v4) => false,
+        _ => endpoint_of_address(ip).is_some(),
+    }
+}
+
 /// The metadata endpoint an address belongs to, looking through IPv6 forms that embed an
 /// IPv4 address (`::ffff:169.254.169.254`, NAT64 `64:ff9b::a9fe:a9fe`, ...).
 ///
 /// Called for every packet of a tracker, so the common answer ("no") is a few integer
 /// compares: the table holds host addresses only, compared as integers before any lookup.
+#[inline]
 pub fn endpoint_of_address(ip: IpAddr) -> Option<Endpoint> {
     match ip {
         IpAddr::V4(v4) => endpoint_of_v4(v4),
@@ -115,12 +126,42 @@ pub fn endpoint_of_address(ip: IpAddr) -> Option<Endpoint> {
     }
 }
 
+#[inline]
 fn endpoint_of_v4(v4: Ipv4Addr) -> Option<Endpoint> {
+    if !may_be_metadata_v4(v4) {
+        return None;
+    }
     let bits = u32::from(v4);
     ADDRESSES_V4
         .iter()
         .find(|(a, _)| *a == bits)
         .map(|(_, e)| *e)
+}
+
+/// The first octets of the IPv4 metadata addresses (169, 100, 192), as a 256-bit set.
+/// A unit test holds it to [`ADDRESSES`]. (Indexing in a const item: an index out of bounds
+/// fails the build, it cannot panic at run time.)
+#[allow(clippy::indexing_slicing)]
+const V4_FIRST_OCTETS: [u64; 4] = {
+    let mut set = [0u64; 4];
+    let firsts: [u8; 3] = [169, 100, 192];
+    let mut i = 0;
+    while i < firsts.len() {
+        let f = firsts[i];
+        set[(f >> 6) as usize] |= 1u64 << (f & 63);
+        i += 1;
+    }
+    set
+};
+
+/// Whether `v4` can be a metadata address at all: one bit test on its first octet, false
+/// for almost every address (the per-packet check's fast answer).
+#[inline]
+pub fn may_be_metadata_v4(v4: Ipv4Addr) -> bool {
+    let [first, ..] = v4.octets();
+    V4_FIRST_OCTETS
+        .get(usize::from(first >> 6))
+        .is_some_and(|w| w & (1u64 << (first & 63)) != 0)
 }
 
 /// [`ADDRESSES`] split by family as integers, for the per-packet check.
@@ -247,6 +288,17 @@ mod tests {
 
     fn ip(s: &str) -> IpAddr {
         s.parse().expect("address")
+    }
+
+    #[test]
+    fn first_octet_set_covers_every_ipv4_address() {
+        for (net, _) in ADDRESSES.iter() {
+            if let IpNet::V4(n) = net {
+                assert!(may_be_metadata_v4(n.addr()), "{n}");
+            }
+        }
+        assert!(!may_be_metadata_v4("10.0.0.1".parse().unwrap()));
+        assert!(!may_be_metadata_v4("8.8.8.8".parse().unwrap()));
     }
 
     #[test]

@@ -405,6 +405,161 @@ impl<'a> Reader<'a> {
     }
 }
 
+/// What [`quick_classify`] could tell about a frame without the full decoder.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum QuickClass {
+    /// The full [`decode`] reads it, without error, as an unfragmented IP packet of a
+    /// transport other than TCP, from and to these addresses.
+    NonTcp(IpAddr, IpAddr),
+    /// The full [`decode`] reads it, without error, as an unfragmented TCP segment without
+    /// SYN and without payload (a bare ACK, FIN or RST): it can only belong to a flow that
+    /// exists already.
+    BareTcp(QuickTcp),
+    /// The full [`decode`] fails with exactly this error: an Ethernet frame of another
+    /// protocol than IP (ARP, LLDP, STP, ...).
+    NotIp(DecodeError),
+    /// Anything else: use the full decoder.
+    Decode,
+}
+
+/// The flow identity of a [`QuickClass::BareTcp`] segment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct QuickTcp {
+    /// Source address.
+    pub src: IpAddr,
+    /// Destination address.
+    pub dst: IpAddr,
+    /// Source port.
+    pub src_port: u16,
+    /// Destination port.
+    pub dst_port: u16,
+    /// The VLAN tags (one at most).
+    pub vlans: Vlans,
+}
+
+/// The tracker's fast path: classifies the most common frames that make no flow with a few
+/// loads, before the full decoder. A non-TCP packet makes no flow unless an address is a
+/// metadata address, so the tracker decides it from [`QuickClass::NonTcp`]'s two addresses
+/// alone (DNS and other UDP cost a fraction of a full decode); a bare TCP segment of no
+/// known flow from a look-up; ARP and other non-IP Ethernet frames get their decode error
+/// at once.
+///
+/// The IP variants cover frames behind Ethernet with at most one 802.1Q tag or with no link
+/// header, without IPv4 options or IPv6 extension headers; the rest is
+/// [`QuickClass::Decode`]. The property test `quick_class_agrees_with_decode` holds every
+/// answer to the full decoder's.
+#[inline]
+pub fn quick_classify(frame: &[u8], link: LinkType) -> QuickClass {
+    if let Some((vlan, protocol, src, dst, transport)) = quick_ip(frame, link) {
+        let readable = match protocol {
+            proto::UDP => match transport {
+                [_, _, _, _, l0, l1, _, _, rest @ ..] => {
+                    let len = usize::from(u16::from_be_bytes([*l0, *l1]));
+                    len >= 8 && len - 8 <= rest.len()
+                }
+                _ => false,
+            },
+            proto::ICMP | proto::ICMPV6 => transport.len() >= 4,
+            proto::TCP => {
+                return match transport {
+                    // The header is the whole segment (no payload), and no SYN.
+                    [s0, s1, d0, d1, _, _, _, _, _, _, _, _, off, fl, ..]
+                        if usize::from(off >> 4) * 4 == transport.len()
+                            && transport.len() >= 20
+                            && fl & 0x02 == 0 =>
+                    {
+                        QuickClass::BareTcp(QuickTcp {
+                            src,
+                            dst,
+                            src_port: u16::from_be_bytes([*s0, *s1]),
+                            dst_port: u16::from_be_bytes([*d0, *d1]),
+                            vlans: Vlans {
+                                outer: vlan,
+                                inner: None,
+                            },
+                        })
+                    }
+                    _ => QuickClass::Decode,
+                };
+            }
+            _ => false,
+        };
+        return if readable {
+            QuickClass::NonTcp(src, dst)
+        } else {
+            QuickClass::Decode
+        };
+    }
+    match (link, frame.get(12..14)) {
+        (LinkType::Ethernet, Some(&[t0, t1])) => {
+            let et = u16::from_be_bytes([t0, t1]);
+            if et == ETHERTYPE_IPV4 || et == ETHERTYPE_IPV6 || VLAN_TPIDS.contains(&et) {
+                QuickClass::Decode
+            } else {
+                QuickClass::NotIp(DecodeError {
+                    kind: DecodeErrorKind::NotIp,
+                    layer: Layer::Link,
+                    offset: 14,
+                })
+            }
+        }
+        _ => QuickClass::Decode,
+    }
+}
+
+/// The fixed-layout part of [`quick_classify`]: the VLAN id (one tag at most), protocol,
+/// addresses and transport bytes of an unfragmented IP packet without IPv4 options or IPv6
+/// extension headers that the full decoder reads the same way.
+type QuickIp<'a> = (Option<u16>, u8, IpAddr, IpAddr, &'a [u8]);
+
+/// See [`QuickIp`].
+#[inline]
+fn quick_ip(frame: &[u8], link: LinkType) -> Option<QuickIp<'_>> {
+    let (vlan, ip) = match link {
+        LinkType::Ethernet => match frame.get(12..14)? {
+            [0x08, 0x00] | [0x86, 0xdd] => (None, frame.get(14..)?),
+            // One 802.1Q tag (the common access-port trunk); more take the full decoder.
+            [0x81, 0x00] => match frame.get(14..18)? {
+                [t0, t1, 0x08, 0x00] | [t0, t1, 0x86, 0xdd] => (
+                    Some(u16::from_be_bytes([*t0, *t1]) & 0x0fff),
+                    frame.get(18..)?,
+                ),
+                _ => return None,
+            },
+            _ => return None,
+        },
+        LinkType::Raw | LinkType::Ipv4 | LinkType::Ipv6 => (None, frame),
+        _ => return None,
+    };
+    match *ip.first()? {
+        0x45 if link != LinkType::Ipv6 => {
+            let h: &[u8; 20] = ip.get(..20)?.try_into().ok()?;
+            let total = usize::from(u16::from_be_bytes([h[2], h[3]]));
+            // No fragment (MF or an offset), a stated length the frame holds.
+            if h[6] & 0x3f != 0 || h[7] != 0 || total < 20 {
+                return None;
+            }
+            let src = Ipv4Addr::new(h[12], h[13], h[14], h[15]);
+            let dst = Ipv4Addr::new(h[16], h[17], h[18], h[19]);
+            Some((vlan, h[9], src.into(), dst.into(), ip.get(20..total)?))
+        }
+        v if v >> 4 == 6 && link != LinkType::Ipv4 => {
+            let h: &[u8; 40] = ip.get(..40)?.try_into().ok()?;
+            let len = usize::from(u16::from_be_bytes([h[4], h[5]]));
+            if len == 0 {
+                return None;
+            }
+            let mut src = [0u8; 16];
+            let mut dst = [0u8; 16];
+            src.copy_from_slice(h.get(8..24)?);
+            dst.copy_from_slice(h.get(24..40)?);
+            let body = ip.get(40..40 + len)?;
+            Some((vlan, h[6], IpAddr::from(src), IpAddr::from(dst), body))
+        }
+        _ => None,
+    }
+}
+
 /// Decodes a frame of the given link type.
 pub fn decode(frame: &[u8], link: LinkType) -> Result<Packet<'_>, DecodeError> {
     let mut r = Reader::new(frame, 0, Layer::Link);
@@ -1216,6 +1371,60 @@ mod tests {
         ]
     }
 
+    /// Frames the quick pre-check accepts: UDP and ICMP over Ethernet (with and without a
+    /// tag) and raw IPv4 / IPv6.
+    fn quick_corpus() -> Vec<(LinkType, Vec<u8>)> {
+        let udp = [0, 53, 0x30, 0x39, 0, 10, 0, 0, b'h', b'i'];
+        let udp4 = ipv4_bytes(17, &[], 0, &udp);
+        let v6 = ipv6_bytes(&[], 17, &udp);
+        let ack = ipv4_bytes(6, &[], 0, &tcp_bytes(40000, 443, 9, 0x10, b""));
+        vec![
+            (LinkType::Ethernet, eth(&[(0x8100, 9)], 0x0800, &ack)),
+            (LinkType::Ethernet, eth(&[], 0x0800, &udp4)),
+            (LinkType::Ethernet, eth(&[(0x8100, 5)], 0x86dd, &v6)),
+            (LinkType::Raw, ipv4_bytes(1, &[], 0, &[8, 0, 0, 0, 1, 2])),
+        ]
+    }
+
+    #[test]
+    fn quick_class_takes_plain_udp_icmp_bare_tcp_and_non_ip_only() {
+        let corpus = quick_corpus();
+        assert!(matches!(
+            quick_classify(&corpus[0].1, corpus[0].0),
+            QuickClass::BareTcp(QuickTcp {
+                src_port: 40000,
+                dst_port: 443,
+                vlans: Vlans {
+                    outer: Some(9),
+                    inner: None
+                },
+                ..
+            })
+        ));
+        for (link, frame) in &corpus[1..] {
+            assert!(
+                matches!(quick_classify(frame, *link), QuickClass::NonTcp(..)),
+                "{link:?}"
+            );
+        }
+        let tcp = eth(&[], 0x0800, &http_v4());
+        assert_eq!(quick_classify(&tcp, LinkType::Ethernet), QuickClass::Decode);
+        let arp = eth(&[], 0x0806, &[0; 28]);
+        assert_eq!(
+            quick_classify(&arp, LinkType::Ethernet),
+            QuickClass::NotIp(decode(&arp, LinkType::Ethernet).unwrap_err())
+        );
+        let qinq = eth(
+            &[(0x88a8, 7), (0x8100, 8)],
+            0x0800,
+            &ipv4_bytes(17, &[], 0, &[0; 8]),
+        );
+        assert_eq!(
+            quick_classify(&qinq, LinkType::Ethernet),
+            QuickClass::Decode
+        );
+    }
+
     #[test]
     fn every_truncation_is_an_error() {
         for (link, frame) in corpus() {
@@ -1239,6 +1448,49 @@ mod tests {
             for v6 in [false, true] {
                 for nh in [0u8, 6, 17, 44, 51, 58] {
                     let _ = decode_reassembled(&bytes, nh, v6);
+                }
+            }
+        }
+
+        #[test]
+        fn quick_class_agrees_with_decode(
+            i in 0usize..11,
+            edits in proptest::collection::vec((any::<usize>(), any::<u8>()), 0..4),
+            cut in any::<usize>(),
+        ) {
+            let mut frames = corpus();
+            frames.extend(quick_corpus());
+            let (link, mut frame) = frames.swap_remove(i % frames.len());
+            for (at, b) in edits {
+                let n = frame.len();
+                frame[at % n] = b;
+            }
+            frame.truncate(frame.len() - cut % 4);
+            for link in [link, LinkType::Ethernet, LinkType::Raw, LinkType::Ipv4, LinkType::Ipv6] {
+                match quick_classify(&frame, link) {
+                    QuickClass::NonTcp(src, dst) => {
+                        let p = decode(&frame, link);
+                        prop_assert!(p.is_ok(), "{link:?} {frame:02x?}: {p:?}");
+                        let p = p.unwrap();
+                        prop_assert_eq!((p.ip.src, p.ip.dst), (src, dst));
+                        prop_assert!(p.ip.fragment.is_none());
+                        prop_assert!(matches!(p.l4, Layer4::Udp(_) | Layer4::Icmp(_)), "{:?}", p.l4);
+                    }
+                    QuickClass::BareTcp(q) => {
+                        let p = decode(&frame, link);
+                        prop_assert!(p.is_ok(), "{link:?} {frame:02x?}: {p:?}");
+                        let p = p.unwrap();
+                        prop_assert_eq!((p.ip.src, p.ip.dst, p.vlans), (q.src, q.dst, q.vlans));
+                        prop_assert!(p.ip.fragment.is_none());
+                        let Layer4::Tcp(t) = p.l4 else {
+                            return Err(TestCaseError::fail(format!("{:?}", p.l4)));
+                        };
+                        prop_assert_eq!((t.src_port, t.dst_port), (q.src_port, q.dst_port));
+                        prop_assert!(t.payload.is_empty() && !t.flags.contains(TcpFlags::SYN));
+                    }
+                    QuickClass::NotIp(e) => prop_assert_eq!(decode(&frame, link).err(), Some(e)),
+
+                    QuickClass::Decode => {}
                 }
             }
         }

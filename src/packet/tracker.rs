@@ -25,8 +25,8 @@
 //!   [`Flow::heap_bytes`] plus the reassembly queues' heap, re-measured after each packet.
 
 use super::decode::{
-    decode, decode_reassembled, DecodeError, DecodeErrorKind, Layer4, LinkType, TcpFlags,
-    TcpSegment,
+    decode, decode_reassembled, quick_classify, DecodeError, DecodeErrorKind, Layer4, LinkType,
+    QuickClass, TcpFlags, TcpSegment,
 };
 use super::defrag::{DefragConfig, DefragStats, Defragmenter, FragmentKey};
 use super::reassembly::{HalfStream, ReassemblyConfig, ReassemblyStats, StreamSink};
@@ -34,8 +34,13 @@ use crate::engine::{Engine, Flow};
 use crate::event::Alert;
 use crate::flow::transaction::Transaction;
 use crate::flow::Direction;
+use crate::imds::targets::is_metadata_address;
 use crate::key::{FlowKey, Transport, Vlans};
 use std::collections::{HashMap, VecDeque};
+
+/// The flow table's hasher: foldhash, seeded per process (a remote sender cannot choose
+/// colliding keys without the seed), and several times cheaper than SipHash on a flow key.
+type FlowMap = HashMap<NormKey, u32, foldhash::fast::RandomState>;
 use std::net::IpAddr;
 
 /// Default number of flows held at once.
@@ -330,7 +335,7 @@ struct View<'a> {
 #[derive(Debug)]
 pub struct Tracker {
     config: TrackerConfig,
-    map: HashMap<NormKey, u32>,
+    map: FlowMap,
     slab: Vec<Option<Entry>>,
     free: Vec<u32>,
     lists: [List; 3],
@@ -360,7 +365,7 @@ impl Tracker {
     pub fn new(config: TrackerConfig) -> Tracker {
         Tracker {
             config,
-            map: HashMap::new(),
+            map: FlowMap::default(),
             slab: Vec::new(),
             free: Vec::new(),
             lists: [EMPTY; 3],
@@ -429,6 +434,40 @@ impl Tracker {
             direction: None,
             alerts_pending: 0,
         };
+        // The fast path, before the full decode: plain UDP / ICMP between ordinary hosts (see
+        // `handle`) is decided from its two addresses, a bare TCP segment of no flow by one
+        // look-up, a non-IP frame at once.
+        match quick_classify(frame, link) {
+            QuickClass::NonTcp(src, dst)
+                if !is_metadata_address(src) && !is_metadata_address(dst) =>
+            {
+                self.stats.untracked += 1;
+                out.alerts_pending = self.alerts.len();
+                return out;
+            }
+            QuickClass::BareTcp(q)
+                if !is_metadata_address(q.src)
+                    && !is_metadata_address(q.dst)
+                    && !self.map.contains_key(&NormKey::new(
+                        (q.src, q.src_port),
+                        (q.dst, q.dst_port),
+                        Transport::Tcp,
+                        q.vlans,
+                    )) =>
+            {
+                // Without SYN or payload, TCP makes no flow (see `new_key`).
+                self.stats.untracked += 1;
+                out.alerts_pending = self.alerts.len();
+                return out;
+            }
+            QuickClass::NotIp(e) => {
+                self.stats.decode_errors.add(e.kind);
+                out.error = Some(e);
+                out.alerts_pending = self.alerts.len();
+                return out;
+            }
+            _ => {}
+        }
         match decode(frame, link) {
             Err(e) => {
                 self.stats.decode_errors.add(e.kind);
@@ -576,6 +615,12 @@ impl Tracker {
                 return;
             }
         };
+        // Only TCP makes flows between ordinary hosts, so any other packet that does not touch
+        // a metadata address has no flow to find: it is decided without a table look-up.
+        if tcp.is_none() && !is_metadata_address(v.dst) && !is_metadata_address(v.src) {
+            self.stats.untracked += 1;
+            return;
+        }
         let nkey = NormKey::new((v.src, sport), (v.dst, dport), transport, v.vlans);
         let mut idx = self.map.get(&nkey).copied();
         if let (Some(i), Some(seg)) = (idx, tcp) {
