@@ -377,6 +377,11 @@ impl Detection {
     /// was already judged (ignore the event); `Err(false)` when starting it passed the live
     /// limit (judge the oldest, then ask again).
     fn tx(&mut self, id: TxId, limit: usize, max_live: usize) -> Result<usize, bool> {
+        // Request events belong to the newest transaction, response events to the oldest:
+        // look at both ends before searching.
+        if self.live.back().is_some_and(|t| t.id == id) {
+            return Ok(self.live.len() - 1);
+        }
         if let Some(i) = self.live.iter().position(|t| t.id == id) {
             return Ok(i);
         }
