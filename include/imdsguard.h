@@ -593,7 +593,8 @@ typedef struct imdsguard_tracker_stats {
    */
   uint64_t active_flows;
   /*
-   Memory charged to flows now, in bytes.
+   Memory charged now, in bytes: the flow tables and every flow's heap; never above
+   the memcap.
    */
   uint64_t memory_bytes;
   /*

@@ -73,7 +73,8 @@ pub struct imdsguard_tracker_stats {
     pub flows_timed_out: u64,
     /// Flows alive now.
     pub active_flows: u64,
-    /// Memory charged to flows now, in bytes.
+    /// Memory charged now, in bytes: the flow tables and every flow's heap; never above
+    /// the memcap.
     pub memory_bytes: u64,
     /// Alerts raised.
     pub alerts: u64,

@@ -21,8 +21,12 @@
 //!   memcap, the least recently seen flow is closed and removed (closed flows first: they
 //!   have nothing left to say). Closing gives every verdict, so an evicted flow to a
 //!   metadata address still raises its alert; evictions are counted.
-//! - **Memory charged per flow**: the entry's fixed size (flow, both directions, links) plus
-//!   [`Flow::heap_bytes`] plus the reassembly queues' heap, re-measured after each packet.
+//! - **Memory charged**: every heap byte the tracker holds for flows. The tables: the hash
+//!   map, allocated at creation for the most flows the memcap allows (with twice the
+//!   buckets, so it never grows), the slab of entries (each with its flow and both
+//!   reassembly halves inline) and its free list, grown in steps that fit under the cap. Per
+//!   flow: [`Flow::heap_bytes`] plus the reassembly queues' heap, re-measured after each
+//!   packet. `tests/memcap.rs` holds the sum to a counting allocator over a million flows.
 
 use super::decode::{
     decode, decode_reassembled, quick_classify, DecodeError, DecodeErrorKind, Layer4, LinkType,
@@ -277,22 +281,41 @@ struct Entry {
 }
 
 impl Entry {
+    /// The heap this flow holds beyond its slab slot (parser, detection, reassembly).
     fn measure(&self) -> usize {
-        FIXED_CHARGE
-            + self.flow.heap_bytes()
-            + self.tcp.iter().map(HalfStream::heap_bytes).sum::<usize>()
+        self.flow.heap_bytes() + self.tcp.iter().map(HalfStream::heap_bytes).sum::<usize>()
     }
 }
 
-/// What every flow costs before it holds anything: its slab slot and its hash-map slot
-/// (key, index and hashbrown's control byte, at the map's 7/8 load).
-const FIXED_CHARGE: usize =
-    size_of::<Option<Entry>>() + (size_of::<(NormKey, u32)>() + 1) * 8 / 7 + size_of::<u32>();
+/// A slab slot: the entry with its flow and both reassembly halves, inline.
+const SLOT_BYTES: usize = size_of::<Option<Entry>>();
+/// A hash-map bucket: key, index and hashbrown's control byte.
+const BUCKET_BYTES: usize = size_of::<(NormKey, u32)>() + 1;
+
+/// What one flow costs in the tables before it holds anything: its slab slot, its free-list
+/// index, and two hash-map buckets at the map's 7/8 load (the map is sized for twice the
+/// flows it can hold, so that it never grows: see [`Tracker::new`]).
+const FIXED_CHARGE: usize = SLOT_BYTES + size_of::<u32>() + 2 * BUCKET_BYTES * 8 / 7;
 
 /// The fixed memory charged per flow (see the module docs): the part that does not depend
-/// on what the flow carried.
+/// on what the flow carried. A memcap of `k * fixed_flow_bytes()` holds about `k` flows
+/// (the hash map's buckets come in powers of two, so a little less).
 pub fn fixed_flow_bytes() -> usize {
     FIXED_CHARGE
+}
+
+/// Bytes hashbrown allocates for a map of this `capacity()`: a power of two of buckets, a
+/// control byte per bucket plus one group (16), the buckets aligned to the group.
+fn map_bytes(capacity: usize) -> usize {
+    if capacity == 0 {
+        return 0;
+    }
+    let buckets = if capacity < 8 {
+        (capacity + 1).next_power_of_two()
+    } else {
+        (capacity * 8 / 7).next_power_of_two()
+    };
+    (buckets * size_of::<(NormKey, u32)>()).next_multiple_of(16) + buckets + 16
 }
 
 /// Feeds one direction's reassembled bytes to the detection flow.
@@ -336,6 +359,13 @@ struct View<'a> {
 pub struct Tracker {
     config: TrackerConfig,
     map: FlowMap,
+    /// The most flows the memcap can hold with the tables sized for them.
+    most_flows: usize,
+    /// Bytes of the map's allocation (fixed: it never grows). Its `capacity()` is no
+    /// measure of that: deleted buckets lower it.
+    map_bytes: usize,
+    /// Bytes of the map, the slab and the free list (charged in `mem_used`).
+    table_bytes: usize,
     slab: Vec<Option<Entry>>,
     free: Vec<u32>,
     lists: [List; 3],
@@ -362,17 +392,36 @@ impl Default for Tracker {
 
 impl Tracker {
     /// An empty tracker.
+    ///
+    /// Every heap byte the tracker holds for flows is charged to `config.memcap_bytes`: the
+    /// flow table is allocated here for the most flows the memcap can hold (twice that many
+    /// buckets, so that it never grows: hashbrown reuses deleted buckets in place while at
+    /// most half are full) and charged from the start; the slab grows in steps it can
+    /// afford; each flow's parser, detection and reassembly heap is re-measured after every
+    /// packet. `tests/memcap.rs` checks the sum against a counting allocator.
     pub fn new(config: TrackerConfig) -> Tracker {
+        let mut most = config
+            .max_flows
+            .max(1)
+            .min(config.memcap_bytes / FIXED_CHARGE + 1);
+        while most > 1 && map_bytes(2 * most) + most * (SLOT_BYTES + 4) > config.memcap_bytes {
+            most -= 1;
+        }
+        let map = FlowMap::with_capacity_and_hasher(2 * most, Default::default());
+        let table = map_bytes(map.capacity());
         Tracker {
             config,
-            map: FlowMap::default(),
+            most_flows: most,
+            map_bytes: table,
+            table_bytes: table,
+            map,
             slab: Vec::new(),
             free: Vec::new(),
             lists: [EMPTY; 3],
             defrag: Defragmenter::new(config.defrag),
             alerts: VecDeque::new(),
             transactions: Vec::new(),
-            mem_used: 0,
+            mem_used: table,
             last_expiry_us: 0,
             stats: TrackerStats::default(),
         }
@@ -397,9 +446,18 @@ impl Tracker {
         self.map.len()
     }
 
-    /// Memory charged to flows now, in bytes (see the module docs for what is counted).
+    /// Memory charged now, in bytes: the tables ([`Tracker::table_bytes`]) and every flow's
+    /// heap (see the module docs for what is counted). Never above the memcap after a call
+    /// returns.
     pub fn memory_used(&self) -> usize {
         self.mem_used
+    }
+
+    /// The part of [`Tracker::memory_used`] the tables hold whether or not they hold flows:
+    /// the flow map (allocated up front for the most flows the memcap allows), the slab and
+    /// its free list (grown on demand, never shrunk).
+    pub fn table_bytes(&self) -> usize {
+        self.table_bytes
     }
 
     /// Takes the HTTP transactions of the flows that ended, with their flow keys (only when
@@ -770,7 +828,28 @@ impl Tracker {
             }
         }
         let mut hit = false;
-        while self.mem_used + FIXED_CHARGE > self.config.memcap_bytes && !self.map.is_empty() {
+        // The memcap bounds the flow count too: the table was sized for `most_flows`.
+        while self.map.len() >= self.most_flows {
+            hit = true;
+            if !self.evict_one(engine) {
+                break;
+            }
+        }
+        // A new slab slot, when no freed one is left, must fit under the cap.
+        while self.free.is_empty() && self.slab.len() == self.slab.capacity() {
+            let cap = self.slab.capacity();
+            let room = self.config.memcap_bytes.saturating_sub(self.mem_used) / (SLOT_BYTES + 4);
+            let step = cap
+                .max(16)
+                .min(self.most_flows.saturating_sub(cap))
+                .min(room);
+            if step > 0 {
+                self.slab.reserve_exact(step);
+                self.free
+                    .reserve_exact(self.slab.capacity() - self.free.capacity());
+                self.resize_tables();
+                break;
+            }
             hit = true;
             if !self.evict_one(engine) {
                 break;
@@ -808,6 +887,15 @@ impl Tracker {
         self.link_front(idx);
         self.stats.flows_created += 1;
         idx
+    }
+
+    /// Re-measures the tables after the slab grew.
+    fn resize_tables(&mut self) {
+        let table = self.map_bytes
+            + self.slab.capacity() * SLOT_BYTES
+            + self.free.capacity() * size_of::<u32>();
+        self.mem_used = self.mem_used - self.table_bytes + table;
+        self.table_bytes = table;
     }
 
     /// Evicts flows while the memory charged is over the cap, least recently seen first,
@@ -1081,7 +1169,8 @@ mod tests {
             }
             assert_eq!(seen, self.map.len());
             let charged: usize = self.slab.iter().flatten().map(|e| e.charge).sum();
-            assert_eq!(charged, self.mem_used);
+            assert_eq!(charged + self.table_bytes, self.mem_used);
+            assert!(self.map.len() <= self.most_flows);
         }
     }
 
@@ -1206,7 +1295,7 @@ mod tests {
             }
             t.flush(&engine);
             t.check();
-            prop_assert_eq!(t.memory_used(), 0);
+            prop_assert_eq!(t.memory_used(), t.table_bytes, "only the tables are left");
             let st = t.stats();
             prop_assert!(st.flows_created >= st.flows_timed_out + st.flows_flushed);
             prop_assert_eq!(st.active_flows, 0);
