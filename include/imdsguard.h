@@ -517,6 +517,11 @@ typedef struct imdsguard_flow_stats {
    Reports of anomalies outside any message.
    */
   uint64_t stream_anomalies;
+  /*
+   Pending alerts dropped, oldest first, because the flow held its maximum (1024) that
+   nobody took with `imdsguard_flow_next_event`.
+   */
+  uint64_t alerts_dropped;
 } imdsguard_flow_stats;
 
 /*

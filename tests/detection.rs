@@ -798,3 +798,27 @@ fn a_new_policy_applies_to_live_flows() {
     assert!(a.indicators.contains(Indicators::HOST_IMDS));
     assert!(a.is_suppressed());
 }
+
+/// A caller that never takes its alerts cannot make a flow grow without bound: past
+/// `max_pending_alerts` the oldest pending alert goes, counted.
+#[test]
+fn pending_alerts_are_bounded_and_drops_counted() {
+    let engine = Engine::default();
+    let max = engine.config().max_pending_alerts;
+    let mut flow = Flow::new(&engine, web());
+    let request = b"GET /latest/meta-data/ HTTP/1.1\r\nHost: 169.254.169.254\r\n\r\n";
+    let response = b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n";
+    let n = 3 * max as u64;
+    for _ in 0..n {
+        flow.feed(&engine, C, request);
+        flow.feed(&engine, S, response);
+    }
+    let st = flow.stats();
+    assert_eq!(st.transactions, n);
+    assert_eq!(st.alerts, n, "every metadata request alerted");
+    assert_eq!(flow.pending_alerts(), max);
+    assert_eq!(st.alerts_dropped, n - max as u64);
+    // The ones kept are the newest.
+    let kept: Vec<Alert> = flow.drain_alerts().collect();
+    assert_eq!(kept.last().and_then(|a| a.tx), Some(n - 1));
+}

@@ -131,6 +131,9 @@ pub struct FlowStats {
     /// Reports of anomalies outside any message (bytes after the last message, data after
     /// close).
     pub stream_anomalies: u64,
+    /// Pending alerts dropped, oldest first, because the flow held
+    /// `EngineConfig::max_pending_alerts` that nobody took.
+    pub alerts_dropped: u64,
 }
 
 /// One connection under detection: an HTTP parser for both directions and the detection
@@ -465,7 +468,7 @@ impl Detection {
                 evidence,
                 anomalies: st.anomalies,
             };
-            self.push(alert);
+            self.push(engine, alert);
             self.http_alert_raised = true;
         }
         self.spare.push(st);
@@ -491,13 +494,17 @@ impl Detection {
             )],
             anomalies: Anomalies::empty(),
         };
-        self.push(alert);
+        self.push(engine, alert);
     }
 
-    fn push(&mut self, alert: Alert) {
+    fn push(&mut self, engine: &Engine, alert: Alert) {
         self.stats.alerts += 1;
         if alert.is_suppressed() {
             self.stats.suppressed += 1;
+        }
+        while self.alerts.len() >= engine.config().max_pending_alerts.max(1) {
+            self.alerts.pop_front();
+            self.stats.alerts_dropped += 1;
         }
         self.alerts.push_back(alert);
     }

@@ -32,6 +32,8 @@ use std::net::IpAddr;
 pub const BODY_INSPECT_LIMIT: usize = 64 * 1024;
 /// Default cap of each HTTP field copied into an alert (URL, Host, User-Agent).
 pub const MAX_ALERT_FIELD: usize = 2048;
+/// Default number of alerts a flow holds until the caller takes them.
+pub const MAX_PENDING_ALERTS: usize = 1024;
 
 /// What an engine is configured with besides its policy.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -45,6 +47,11 @@ pub struct EngineConfig {
     /// Also record every HTTP transaction as an owned record ([`Flow::take_transactions`]),
     /// for tools such as `imdsguard http-dump`. This copies, so detection leaves it off.
     pub record_transactions: bool,
+    /// Alerts a flow holds until taken ([`MAX_PENDING_ALERTS`]): a caller that never takes
+    /// them (or a stream of a million pipelined metadata requests) must not grow a flow
+    /// without bound. Past it the oldest pending alert is dropped and counted in
+    /// `FlowStats::alerts_dropped`.
+    pub max_pending_alerts: usize,
 }
 
 impl Default for EngineConfig {
@@ -54,6 +61,7 @@ impl Default for EngineConfig {
             body_inspect_limit: BODY_INSPECT_LIMIT,
             max_alert_field: MAX_ALERT_FIELD,
             record_transactions: false,
+            max_pending_alerts: MAX_PENDING_ALERTS,
         }
     }
 }

@@ -452,6 +452,7 @@ pub unsafe extern "C" fn imdsguard_flow_get_stats(
                 suppressed: s.suppressed,
                 anomalous_messages: s.anomalous_messages,
                 stream_anomalies: s.stream_anomalies,
+                alerts_dropped: s.alerts_dropped,
             });
             IMDSGUARD_OK
         })

@@ -299,6 +299,9 @@ pub struct imdsguard_flow_stats {
     pub anomalous_messages: u64,
     /// Reports of anomalies outside any message.
     pub stream_anomalies: u64,
+    /// Pending alerts dropped, oldest first, because the flow held its maximum (1024) that
+    /// nobody took with `imdsguard_flow_next_event`.
+    pub alerts_dropped: u64,
 }
 
 #[cfg(test)]
