@@ -37,6 +37,33 @@ const EVASIVE_HOST: HostFlags = HostFlags::IPV4_NON_DOTTED
     .union(HostFlags::TRAILING_DOT);
 
 /// What the AWS path of a request is.
+/// Whether a Host value or target authority is a plain DNS name (letters, digits, dots and
+/// hyphens, starting with a letter, with or without a numeric port) that is none of the
+/// metadata names: almost every Host header, decided without the full authority parser.
+/// `false` means "ask [`parse_authority`]", not "metadata". A name that starts with a
+/// letter is never an `inet_aton` address, has nothing to percent-decode, and maps to
+/// ASCII by lower-casing alone; the property test `ordinary_names_agree_with_the_parser`
+/// holds it to the full path.
+fn is_ordinary_name(raw: &[u8]) -> bool {
+    let (host, port) = match memchr::memchr(b':', raw) {
+        Some(i) => (
+            raw.get(..i).unwrap_or_default(),
+            raw.get(i + 1..).unwrap_or_default(),
+        ),
+        None => (raw, &[][..]),
+    };
+    let port_ok = port.len() <= 5 && port.iter().all(u8::is_ascii_digit);
+    let plain = host.first().is_some_and(u8::is_ascii_alphabetic)
+        && host
+            .iter()
+            .all(|&b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-');
+    if !(port_ok && plain) {
+        return false;
+    }
+    let name = host.strip_suffix(b".").unwrap_or(host);
+    !crate::imds::targets::is_metadata_name_ignore_case(name)
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum AwsPath {
     None,
@@ -256,6 +283,9 @@ impl RequestMatcher {
     }
 
     fn host(&mut self, raw: &[u8], what: &str) {
+        if is_ordinary_name(raw) {
+            return;
+        }
         let auth = parse_authority(raw);
         let endpoint: Option<Endpoint> = match &auth.host {
             HostName::Ip(ip) => host_endpoint_of_address(*ip),
@@ -497,6 +527,47 @@ mod tests {
             .contains(Indicators::ECS_ENDPOINT | Indicators::PATH_CREDENTIALS));
         let mut m = matcher(b"GET /v1/credentials HTTP/1.1", &[b"Host: [fd00:ec2::23]"]);
         assert_eq!(m.finish(None), Some(Provider::AwsEksPodIdentity));
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn ordinary_names_agree_with_the_parser(
+            picks in proptest::collection::vec(0usize..14, 0..12),
+        ) {
+            const PARTS: [&str; 14] = [
+                "a", "Z", "0", "9", ".", "-", ":", "80", "%2e", "@", "[", "instance-data",
+                "metadata.GOOGLE.internal", " ",
+            ];
+            let raw: String = picks.iter().map(|&i| PARTS[i]).collect();
+            if is_ordinary_name(raw.as_bytes()) {
+                let auth = parse_authority(raw.as_bytes());
+                let endpoint = match &auth.host {
+                    HostName::Ip(ip) => host_endpoint_of_address(*ip),
+                    HostName::Name(n) => endpoint_of_name(n),
+                };
+                proptest::prop_assert!(endpoint.is_none(), "{raw:?}: {endpoint:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn ordinary_names_take_the_short_way() {
+        for host in ["www.example.com", "example.com:8080", "a-b.c.", "localhost"] {
+            assert!(is_ordinary_name(host.as_bytes()), "{host}");
+        }
+        for host in [
+            "instance-data",
+            "INSTANCE-DATA.",
+            "metadata.google.internal:80",
+            "169.254.169.254",
+            "0xa9fea9fe",
+            "[fd00:ec2::254]",
+            "a@instance-data",
+            "instance%2ddata",
+            " www.example.com",
+        ] {
+            assert!(!is_ordinary_name(host.as_bytes()), "{host}");
+        }
     }
 
     #[test]

@@ -191,6 +191,11 @@ pub fn endpoint_of_name(name: &[u8]) -> Option<Endpoint> {
     NAMES.iter().find(|(n, _)| *n == name).map(|(_, e)| *e)
 }
 
+/// Whether `name` is one of the metadata host names, ignoring ASCII case.
+pub fn is_metadata_name_ignore_case(name: &[u8]) -> bool {
+    NAMES.iter().any(|(n, _)| n.eq_ignore_ascii_case(name))
+}
+
 /// The endpoint an address names when it appears in a Host header or a target rather than
 /// as the L3 destination: the AWS IMDS becomes `HOST_IMDS`.
 pub fn host_endpoint_of_address(ip: IpAddr) -> Option<Endpoint> {
