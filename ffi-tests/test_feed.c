@@ -441,6 +441,45 @@ static void test_setters(const imdsguard_engine *engine, const ig_conv *boto) {
     imdsguard_flow_free(flow);
 }
 
+/* A quiet flow gives its state back, and goes on exactly where it was. */
+static void test_compact(const imdsguard_engine *engine) {
+    static const char req[] = "GET /index.html HTTP/1.1\r\nHost: www.example.com\r\n\r\n";
+    static const char resp[] = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
+    static const char imds[] =
+        "GET /latest/meta-data/ HTTP/1.1\r\nHost: 169.254.169.254\r\n\r\n";
+    imdsguard_flow_key key = ig_key_to_imds();
+    imdsguard_flow *flow = NULL;
+    bool compacted = true;
+    ig_recs rs;
+    memset(&rs, 0, sizeof rs);
+    SECTION("compact");
+
+    CHECK_STATUS(imdsguard_flow_new(engine, &key, &flow), IMDSGUARD_OK);
+    CHECK_STATUS(imdsguard_flow_feed(flow, IMDSGUARD_DIR_TO_SERVER, (const uint8_t *)req,
+                                     sizeof req - 1, NULL),
+                 IMDSGUARD_OK);
+    CHECK_STATUS(imdsguard_flow_compact(flow, &compacted), IMDSGUARD_OK);
+    CHECK(!compacted); /* the request waits for its answer */
+    CHECK_STATUS(imdsguard_flow_feed(flow, IMDSGUARD_DIR_TO_CLIENT, (const uint8_t *)resp,
+                                     sizeof resp - 1, NULL),
+                 IMDSGUARD_OK);
+    /* The transaction to the metadata address alerted: compaction waits for it to be taken. */
+    CHECK_STATUS(imdsguard_flow_compact(flow, &compacted), IMDSGUARD_OK);
+    CHECK(!compacted);
+    CHECK_INT(ig_take_flow_events(flow, &rs), 1);
+    CHECK_STATUS(imdsguard_flow_compact(flow, &compacted), IMDSGUARD_OK);
+    CHECK(compacted);
+    CHECK_STATUS(imdsguard_flow_compact(flow, NULL), IMDSGUARD_OK);
+    CHECK_STATUS(imdsguard_flow_feed(flow, IMDSGUARD_DIR_TO_SERVER, (const uint8_t *)imds,
+                                     sizeof imds - 1, NULL),
+                 IMDSGUARD_OK);
+    CHECK_STATUS(imdsguard_flow_close(flow), IMDSGUARD_OK);
+    CHECK_INT(ig_take_flow_events(flow, &rs), 1);
+    CHECK(rs.n == 2 && rs.r[1].has_tx && rs.r[1].tx_id == 1);
+    ig_recs_free(&rs);
+    imdsguard_flow_free(flow);
+}
+
 static void test_other_conversations(const imdsguard_engine *engine) {
     imdsguard_flow_key web = ig_key(ig_ip4(192, 0, 2, 10), 49153, ig_ip4(192, 0, 2, 20), 80);
     imdsguard_flow_key imds = ig_key_to_imds();
@@ -550,6 +589,7 @@ int main(void) {
         test_setters(engine, &boto);
         test_other_conversations(engine);
         test_in_place_tail(engine);
+        test_compact(engine);
     }
     test_suppression(&boto);
     test_decide_and_endpoint();

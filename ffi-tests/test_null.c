@@ -125,6 +125,7 @@ static void test_flow_functions(imdsguard_engine *e) {
     CHECK_STATUS(imdsguard_flow_close_direction(NULL, 0), IMDSGUARD_NULL_ARGUMENT);
     CHECK_STATUS(imdsguard_flow_close(NULL), IMDSGUARD_NULL_ARGUMENT);
     CHECK_STATUS(imdsguard_flow_set_time(NULL, 1), IMDSGUARD_NULL_ARGUMENT);
+    CHECK_STATUS(imdsguard_flow_compact(NULL, NULL), IMDSGUARD_NULL_ARGUMENT);
     CHECK_STATUS(imdsguard_flow_set_responder_ttl(NULL, 1), IMDSGUARD_NULL_ARGUMENT);
     CHECK_STATUS(imdsguard_flow_set_responder_mac(NULL, mac), IMDSGUARD_NULL_ARGUMENT);
     CHECK_STATUS(imdsguard_flow_set_responder_mac(g, NULL), IMDSGUARD_NULL_ARGUMENT);

@@ -804,6 +804,22 @@ imdsguard_status imdsguard_flow_close_direction(struct imdsguard_flow *flow, uin
 imdsguard_status imdsguard_flow_close(struct imdsguard_flow *flow);
 
 /*
+ Frees the parser and detection state of a flow that has nothing in progress: between
+ messages in both directions, no transaction waiting for its verdict, no alert not yet
+ taken. Call it for flows that went quiet (a second without packets, say): an idle flow
+ then holds no heap. A flow with work in progress stays as it is; what follows is the
+ same either way, and the next bytes allocate the state again.
+
+ `compacted` (may be NULL) receives whether the flow is compact now.
+
+ Returns `IMDSGUARD_OK`, `IMDSGUARD_NULL_ARGUMENT`, `IMDSGUARD_POISONED`, `IMDSGUARD_PANIC`.
+
+ # Safety
+ `flow` is a live flow not used by another thread; `compacted` is NULL or writable.
+ */
+imdsguard_status imdsguard_flow_compact(struct imdsguard_flow *flow, bool *compacted);
+
+/*
  Sets the time of what is fed next (microseconds since the Unix epoch); events carry it.
 
  # Safety

@@ -818,6 +818,46 @@ fn memory_per_idle_flow() {
     );
     assert!(per_flow >= fixed_flow_bytes());
     assert!(per_flow < 16 * 1024, "{per_flow}");
+    // A second later the quiet flows are parked: their detection state is compacted, and
+    // an idle flow costs its slot alone.
+    t.expire(&engine, T0 + 1_500_000);
+    assert_eq!(t.flow_count(), usize::from(n));
+    assert_eq!(t.stats().flows_compacted, u64::from(n));
+    assert_eq!(
+        t.memory_used(),
+        t.table_bytes(),
+        "no heap left in any idle flow"
+    );
+    eprintln!("idle flow after compaction: {} bytes", fixed_flow_bytes());
+    // They go on where they were: a metadata request through each (as to a proxy) alerts
+    // with transaction id 1, the second of its flow.
+    let sent = |d: Direction| {
+        BENIGN
+            .iter()
+            .filter(|s| s.0 == d)
+            .map(|s| s.1.len() as u32)
+            .sum::<u32>()
+    };
+    for i in 0..n {
+        let mut conv = Conv::new("10.0.0.2", 80, L2::Ethernet(vec![]));
+        conv.client.port = 20_000 + i;
+        conv.fin = false;
+        conv.handshake = false;
+        conv.isn_c = conv.isn_c.wrapping_add(sent(C));
+        conv.isn_s = conv.isn_s.wrapping_add(sent(S));
+        let again: &[(Direction, &[u8])] = &[(
+            C,
+            b"GET /latest/meta-data/ HTTP/1.1\r\nHost: 169.254.169.254\r\n\r\n",
+        )];
+        for (_, f) in conv.frames(again) {
+            t.packet(&engine, &f, LinkType::Ethernet, T0 + 2_000_000);
+        }
+    }
+    assert_eq!(t.stats().flows_created, u64::from(n), "the same flows");
+    t.flush(&engine);
+    let alerts: Vec<Alert> = t.drain_alerts().collect();
+    assert_eq!(alerts.len(), usize::from(n));
+    assert!(alerts.iter().all(|a| a.tx == Some(1)), "{:?}", alerts[0].tx);
     t.flush(&engine);
     assert_eq!(t.memory_used(), t.table_bytes());
 }

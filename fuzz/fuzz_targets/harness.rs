@@ -451,6 +451,10 @@ pub fn http_stream(data: &[u8]) {
         for alert in flow.drain_alerts() {
             check_alert(&alert);
         }
+        // Bit 5: try to compact after every step (in place mode holds its tail outside).
+        if ctl & 0x20 != 0 && flow.compact() {
+            assert_eq!(flow.heap_bytes(), 0, "a compact flow holds no heap");
+        }
     }
     for d in DIRS {
         flow.feed(&engine, d, &held[d as usize]);
@@ -843,6 +847,7 @@ pub fn tracker(data: &[u8]) {
         idle_timeout_us: 5_000_000,
         new_timeout_us: 2_000_000,
         tcp_closed_timeout_us: 1_000_000,
+        park_after_us: 500_000,
         reassembly: ReassemblyConfig {
             max_queued_bytes: 2048,
             max_queued_segments: 4,
@@ -1224,7 +1229,7 @@ impl Handles {
 
     #[allow(clippy::too_many_lines)]
     fn step(&mut self, r: &mut Bytes<'_>) {
-        match r.u8() % 24 {
+        match r.u8() % 25 {
             0 => self.engine_new(r),
             1 => {
                 let i = usize::from(r.u8()) % ENGINES;
@@ -1365,6 +1370,18 @@ impl Handles {
                 expect("tracker_expire/flush", s, &outcomes(t.is_null(), false));
             }
             22 => self.tracker_events(r),
+            24 => {
+                let (_, f) = self.flow(r.u8());
+                let mut compacted = r.u8() & 1 != 0;
+                let out: *mut bool = if r.u8() & 1 != 0 {
+                    &mut compacted
+                } else {
+                    null_mut()
+                };
+                // SAFETY: NULL or a live flow; `out` is NULL or a local.
+                let s = unsafe { imdsguard_flow_compact(f, out) };
+                expect("flow_compact", s, &outcomes(f.is_null(), false));
+            }
             _ => {
                 // SAFETY: NULL or a live tracker, freed once.
                 unsafe { imdsguard_tracker_free(self.tracker) };

@@ -3,7 +3,7 @@
 use super::Engine;
 use crate::event::{Alert, HttpInfo, Responder};
 use crate::flow::transaction::{Collector, Transaction};
-use crate::flow::{Direction, Event, EventSink, HttpStream, Progress, Section, TxId};
+use crate::flow::{Direction, Event, EventSink, HttpStream, Progress, RestState, Section, TxId};
 use crate::http::Anomalies;
 use crate::imds::request::RequestMatcher;
 use crate::imds::response::{is_imds_server, CredentialScanner};
@@ -138,12 +138,113 @@ pub struct FlowStats {
 
 /// One connection under detection: an HTTP parser for both directions and the detection
 /// state of its transactions. See [`Engine`] for how the two relate.
+///
+/// **Memory.** A flow keeps its parser and detection state in one heap block while it has
+/// work; an idle flow ([`Flow::compact`]) keeps only its key, counters and a few flags,
+/// inline (`size_of::<Flow>()` is at most 128 bytes, checked by a unit test), and no heap.
+/// A new flow allocates nothing until its first bytes.
 #[derive(Debug)]
 pub struct Flow {
     key: FlowKey,
     destination: Option<Endpoint>,
+    /// The flow's facts while `busy` is `None` (stale while it is `Some`).
+    parked: Parked,
+    busy: Option<Box<Busy>>,
+}
+
+/// A flow with work: its parser and detection state.
+#[derive(Debug)]
+struct Busy {
     http: HttpStream,
     det: Detection,
+}
+
+/// What an idle flow keeps of its parser and detection state: everything that outlives a
+/// transaction. Counters are 32 bits here (saturating), 64 in [`FlowStats`].
+#[derive(Debug, Clone, Copy, Default)]
+struct Parked {
+    now_us: u64,
+    next_tx: TxId,
+    counters: [u32; 6],
+    responder: Responder,
+    smuggling_seen: bool,
+    http_alert_raised: bool,
+    address_alert_done: bool,
+    closed: [bool; 2],
+    late_data_reported: [bool; 2],
+}
+
+fn saturate(n: u64) -> u32 {
+    u32::try_from(n).unwrap_or(u32::MAX)
+}
+
+impl Parked {
+    fn stats(&self) -> FlowStats {
+        let [transactions, alerts, suppressed, anomalous_messages, stream_anomalies, alerts_dropped] =
+            self.counters.map(u64::from);
+        FlowStats {
+            transactions,
+            alerts,
+            suppressed,
+            anomalous_messages,
+            stream_anomalies,
+            alerts_dropped,
+        }
+    }
+
+    fn of(det: &Detection, rest: RestState) -> Parked {
+        let s = det.stats;
+        Parked {
+            now_us: det.now_us,
+            next_tx: rest.next_tx,
+            counters: [
+                s.transactions,
+                s.alerts,
+                s.suppressed,
+                s.anomalous_messages,
+                s.stream_anomalies,
+                s.alerts_dropped,
+            ]
+            .map(saturate),
+            responder: det.responder,
+            smuggling_seen: det.smuggling_seen,
+            http_alert_raised: det.http_alert_raised,
+            address_alert_done: det.address_alert_done,
+            closed: det.closed,
+            late_data_reported: rest.late_data_reported,
+        }
+    }
+}
+
+impl Busy {
+    /// The state of a flow that was `parked` (or is new): empty queues, the parser at rest.
+    fn new(engine: &Engine, parked: &Parked) -> Busy {
+        let rest = RestState {
+            next_tx: parked.next_tx,
+            closed: parked.closed,
+            late_data_reported: parked.late_data_reported,
+        };
+        Busy {
+            http: HttpStream::from_rest(engine.config().limits, rest),
+            det: Detection {
+                live: VecDeque::new(),
+                spare: Vec::new(),
+                judged: VecDeque::new(),
+                alerts: VecDeque::new(),
+                stats: parked.stats(),
+                smuggling_seen: parked.smuggling_seen,
+                http_alert_raised: parked.http_alert_raised,
+                address_alert_done: parked.address_alert_done,
+                now_us: parked.now_us,
+                responder: parked.responder,
+                closed: parked.closed,
+                recorder: engine
+                    .config()
+                    .record_transactions
+                    .then(|| Box::new(Collector::new())),
+            },
+        }
+    }
 }
 
 /// Detection state, apart from the parser so that it can serve as the parser's event sink.
@@ -172,27 +273,12 @@ impl Flow {
     /// Starts a flow. The destination address is classified at once; an address-only alert
     /// is raised when the flow closes without any metadata HTTP transaction.
     pub fn new(engine: &Engine, key: FlowKey) -> Flow {
+        let _ = engine;
         Flow {
             key,
             destination: endpoint_of_address(key.dst_ip),
-            http: HttpStream::with_limits(engine.config().limits),
-            det: Detection {
-                live: VecDeque::new(),
-                spare: Vec::new(),
-                judged: VecDeque::new(),
-                alerts: VecDeque::new(),
-                stats: FlowStats::default(),
-                smuggling_seen: false,
-                http_alert_raised: false,
-                address_alert_done: false,
-                now_us: 0,
-                responder: Responder::default(),
-                closed: [false; 2],
-                recorder: engine
-                    .config()
-                    .record_transactions
-                    .then(|| Box::new(Collector::new())),
-            },
+            parked: Parked::default(),
+            busy: None,
         }
     }
 
@@ -208,18 +294,27 @@ impl Flow {
 
     /// Sets the time of what is fed next (microseconds since the Unix epoch); alerts carry it.
     pub fn set_time(&mut self, timestamp_us: u64) {
-        self.det.now_us = timestamp_us;
+        match self.busy.as_mut() {
+            Some(b) => b.det.now_us = timestamp_us,
+            None => self.parked.now_us = timestamp_us,
+        }
     }
 
     /// Records the IP TTL / hop limit of the responder's packets (the real IMDS answers
     /// with 1).
     pub fn set_responder_ttl(&mut self, ttl: u8) {
-        self.det.responder.ttl = Some(ttl);
+        match self.busy.as_mut() {
+            Some(b) => b.det.responder.ttl = Some(ttl),
+            None => self.parked.responder.ttl = Some(ttl),
+        }
     }
 
     /// Records the responder's MAC address.
     pub fn set_responder_mac(&mut self, mac: [u8; 6]) {
-        self.det.responder.mac = Some(mac);
+        match self.busy.as_mut() {
+            Some(b) => b.det.responder.mac = Some(mac),
+            None => self.parked.responder.mac = Some(mac),
+        }
     }
 
     /// Feeds the next bytes of one direction (copy mode: everything is consumed).
@@ -250,62 +345,116 @@ impl Flow {
             let (http, sink) = sink.split();
             http.close(dir, sink);
         }
-        *self.det.closed_mut(dir) = true;
-        if self.det.closed == [true, true] {
+        let det = &mut self.busy_mut(engine).det;
+        *det.closed_mut(dir) = true;
+        if det.closed == [true, true] {
             self.finish(engine);
         }
+    }
+
+    fn busy_mut(&mut self, engine: &Engine) -> &mut Busy {
+        let parked = &self.parked;
+        self.busy
+            .get_or_insert_with(|| Box::new(Busy::new(engine, parked)))
+    }
+
+    fn is_closed(&self, dir: Direction) -> bool {
+        let closed = match &self.busy {
+            Some(b) => b.det.closed,
+            None => self.parked.closed,
+        };
+        let [to_server, to_client] = closed;
+        match dir {
+            Direction::ToServer => to_server,
+            Direction::ToClient => to_client,
+        }
+    }
+
+    /// Frees the parser and detection state of a flow with nothing in progress (between
+    /// messages in both directions, no transaction waiting for its verdict, no alert
+    /// waiting to be taken, not recording transactions, no tunnel); keeps its counters and
+    /// flags inline. Returns whether the flow is compact now. What follows is exactly what
+    /// would have followed without compaction; the next bytes allocate the state again.
+    ///
+    /// Call it on flows that went quiet (the tracker does after a second without packets):
+    /// an idle flow then costs `size_of::<Flow>()` bytes and no heap. A busy flow keeps its
+    /// state between requests, so that steady traffic allocates nothing.
+    pub fn compact(&mut self) -> bool {
+        let Some(b) = &self.busy else {
+            return true;
+        };
+        let det = &b.det;
+        if !det.live.is_empty() || !det.alerts.is_empty() || det.recorder.is_some() {
+            return false;
+        }
+        let Some(rest) = b.http.at_rest() else {
+            return false;
+        };
+        self.parked = Parked::of(det, rest);
+        self.busy = None;
+        true
+    }
+
+    /// Whether the flow holds no parser or detection state (new, or compacted).
+    pub fn is_compact(&self) -> bool {
+        self.busy.is_none()
     }
 
     /// Ends the flow: both directions, and every pending verdict, including the address-only
     /// alert of a flow to a metadata address that carried no metadata HTTP.
     pub fn close(&mut self, engine: &Engine) {
         for dir in [Direction::ToServer, Direction::ToClient] {
-            if !*self.det.closed_mut(dir) {
+            if !self.is_closed(dir) {
                 self.close_direction(engine, dir);
             }
         }
     }
 
     fn finish(&mut self, engine: &Engine) {
-        while let Some(st) = self.det.live.pop_front() {
-            self.det.verdict(engine, &self.key, self.destination, st);
+        let (key, destination) = (self.key, self.destination);
+        let det = &mut self.busy_mut(engine).det;
+        while let Some(st) = det.live.pop_front() {
+            det.verdict(engine, &key, destination, st);
         }
-        if let Some(dest) = self.destination {
-            if !self.det.http_alert_raised && !self.det.address_alert_done {
-                self.det.address_alert_done = true;
-                self.det.address_alert(engine, &self.key, dest);
+        if let Some(dest) = destination {
+            if !det.http_alert_raised && !det.address_alert_done {
+                det.address_alert_done = true;
+                det.address_alert(engine, &key, dest);
             }
         }
     }
 
     /// The next alert, oldest first.
     pub fn pop_alert(&mut self) -> Option<Alert> {
-        self.det.alerts.pop_front()
+        self.busy.as_mut()?.det.alerts.pop_front()
     }
 
     /// How many alerts are waiting.
     pub fn pending_alerts(&self) -> usize {
-        self.det.alerts.len()
+        self.busy.as_ref().map_or(0, |b| b.det.alerts.len())
     }
 
     /// Takes every pending alert.
     pub fn drain_alerts(&mut self) -> impl Iterator<Item = Alert> + '_ {
-        self.det.alerts.drain(..)
+        self.busy.iter_mut().flat_map(|b| b.det.alerts.drain(..))
     }
 
     /// The transactions recorded so far (with `EngineConfig::record_transactions`; empty
     /// otherwise), oldest first. Call after [`Flow::close`] to get complete ones.
     pub fn take_transactions(&mut self) -> Vec<Transaction> {
-        self.det
-            .recorder
+        self.busy
             .as_mut()
+            .and_then(|b| b.det.recorder.as_mut())
             .map(|r| std::mem::take(r.as_mut()).into_transactions())
             .unwrap_or_default()
     }
 
     /// The flow's counters.
     pub fn stats(&self) -> FlowStats {
-        self.det.stats
+        match &self.busy {
+            Some(b) => b.det.stats,
+            None => self.parked.stats(),
+        }
     }
 
     /// Heap bytes the flow holds (parser buffers and transaction states).
@@ -314,7 +463,10 @@ impl Flow {
     /// the HTTP fields and evidence each holds), the alerts not yet taken, and the recorder's
     /// transactions when the engine records them.
     pub fn heap_bytes(&self) -> usize {
-        let det = &self.det;
+        let Some(busy) = &self.busy else {
+            return 0;
+        };
+        let det = &busy.det;
         let states: usize = det
             .live
             .iter()
@@ -322,7 +474,8 @@ impl Flow {
             .map(TxState::heap_bytes)
             .sum();
         let alerts: usize = det.alerts.iter().map(alert_heap_bytes).sum();
-        self.http.heap_bytes()
+        size_of::<Busy>()
+            + busy.http.heap_bytes()
             + (det.live.capacity() + det.spare.capacity()) * size_of::<TxState>()
             + states
             + det.alerts.capacity() * size_of::<Alert>()
@@ -332,13 +485,17 @@ impl Flow {
     }
 
     fn sink<'a>(&'a mut self, engine: &'a Engine) -> FlowSink<'a> {
+        let parked = &self.parked;
+        let busy = self
+            .busy
+            .get_or_insert_with(|| Box::new(Busy::new(engine, parked)));
         FlowSink {
-            http: &mut self.http,
+            http: &mut busy.http,
             sink: DetectionSink {
                 engine,
                 key: &self.key,
                 destination: self.destination,
-                det: &mut self.det,
+                det: &mut busy.det,
             },
         }
     }

@@ -312,6 +312,35 @@ pub unsafe extern "C" fn imdsguard_flow_close(flow: *mut imdsguard_flow) -> imds
     }
 }
 
+/// Frees the parser and detection state of a flow that has nothing in progress: between
+/// messages in both directions, no transaction waiting for its verdict, no alert not yet
+/// taken. Call it for flows that went quiet (a second without packets, say): an idle flow
+/// then holds no heap. A flow with work in progress stays as it is; what follows is the
+/// same either way, and the next bytes allocate the state again.
+///
+/// `compacted` (may be NULL) receives whether the flow is compact now.
+///
+/// Returns `IMDSGUARD_OK`, `IMDSGUARD_NULL_ARGUMENT`, `IMDSGUARD_POISONED`, `IMDSGUARD_PANIC`.
+///
+/// # Safety
+/// `flow` is a live flow not used by another thread; `compacted` is NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn imdsguard_flow_compact(
+    flow: *mut imdsguard_flow,
+    compacted: *mut bool,
+) -> imdsguard_status {
+    // SAFETY: per this function's contract.
+    unsafe {
+        guard_poisonable(flow, |f| {
+            let done = f.flow.compact();
+            if !compacted.is_null() {
+                compacted.write(done);
+            }
+            IMDSGUARD_OK
+        })
+    }
+}
+
 /// Sets the time of what is fed next (microseconds since the Unix epoch); events carry it.
 ///
 /// # Safety

@@ -170,6 +170,35 @@ impl Half {
         self.state
     }
 
+    /// Whether this direction holds nothing but its closed / late-data flags: between
+    /// messages, no element or anomaly pending, no resynchronisation under way (or closed,
+    /// after which nothing but the late-data report can happen).
+    pub(crate) fn at_rest(&self) -> bool {
+        self.closed
+            || (self.state == State::Start
+                && !self.msg.active
+                && self.carry.is_empty()
+                && self.elem.is_none()
+                && self.resume.is_none()
+                && self.pending.is_empty()
+                && !self.resync)
+    }
+
+    /// The closed and late-data flags, which [`Half::restored`] takes back.
+    pub(crate) fn rest_flags(&self) -> (bool, bool) {
+        (self.closed, self.late_data_reported)
+    }
+
+    /// A direction at rest with these flags: equal, for everything that follows, to the one
+    /// [`Half::at_rest`] was true for.
+    pub(crate) fn restored(dir: Direction, closed: bool, late_data_reported: bool) -> Half {
+        Half {
+            closed,
+            late_data_reported,
+            ..Half::new(dir)
+        }
+    }
+
     /// Heap bytes this direction holds.
     pub(crate) fn heap_bytes(&self) -> usize {
         self.carry.capacity()

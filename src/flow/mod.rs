@@ -38,7 +38,7 @@ pub use limits::{
     Limits, MAX_CARRY_OVER, MAX_CHUNK_EXTENSION, MAX_FOLDS, MAX_HEADERS, MAX_HEADER_BLOCK,
     MAX_LINE_LEN, MAX_LIVE_TRANSACTIONS,
 };
-pub use stream::{HttpStream, Progress};
+pub use stream::{HttpStream, Progress, RestState};
 
 /// The direction of bytes in a connection.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

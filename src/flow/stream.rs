@@ -221,6 +221,17 @@ pub(crate) struct ResponseStart {
     pub(crate) anomalies: Anomalies,
 }
 
+/// All a parser at rest holds: see [`HttpStream::at_rest`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct RestState {
+    /// The id the next request gets.
+    pub next_tx: TxId,
+    /// Which directions ended (request, response).
+    pub closed: [bool; 2],
+    /// Which directions reported data after their end already.
+    pub late_data_reported: [bool; 2],
+}
+
 /// What [`HttpStream::parse_in_place`] did with a buffer (Suricata's `AppLayerResult`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Progress {
@@ -342,6 +353,40 @@ impl HttpStream {
     /// Whether the request direction waits for the answer to a CONNECT.
     pub fn awaits_connect_answer(&self) -> bool {
         self.request.state() == State::AwaitConnect
+    }
+
+    /// What the parser still needs to know when it holds nothing else: `Some` when both
+    /// directions are between messages (or closed) with nothing pending, no request waits for
+    /// its response and no CONNECT, `Expect` or upgrade is under way. The parser can then be
+    /// dropped and rebuilt with [`HttpStream::from_rest`] without any difference in what
+    /// follows (`Flow::compact` does this for idle flows).
+    pub fn at_rest(&self) -> Option<RestState> {
+        let sh = &self.shared;
+        let quiet = sh.waiting.is_empty()
+            && matches!(sh.connect, Connect::Idle)
+            && sh.resolution.is_none()
+            && sh.expect.is_none()
+            && sh.tunnel.is_none();
+        (quiet && self.request.at_rest() && self.response.at_rest()).then(|| {
+            let (request_closed, request_late) = self.request.rest_flags();
+            let (response_closed, response_late) = self.response.rest_flags();
+            RestState {
+                next_tx: sh.next_tx,
+                closed: [request_closed, response_closed],
+                late_data_reported: [request_late, response_late],
+            }
+        })
+    }
+
+    /// A parser at rest in `rest` (see [`HttpStream::at_rest`]), with these limits.
+    pub fn from_rest(limits: Limits, rest: RestState) -> HttpStream {
+        let mut s = HttpStream::with_limits(limits);
+        s.shared.next_tx = rest.next_tx;
+        let [rc, sc] = rest.closed;
+        let [rl, sl] = rest.late_data_reported;
+        s.request = Half::restored(Direction::ToServer, rc, rl);
+        s.response = Half::restored(Direction::ToClient, sc, sl);
+        s
     }
 
     /// Heap bytes the parser holds (carry-over buffers and the queue of waiting requests).

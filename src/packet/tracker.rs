@@ -57,6 +57,9 @@ pub const IDLE_TIMEOUT_US: u64 = 300_000_000;
 pub const NEW_TIMEOUT_US: u64 = 30_000_000;
 /// Default time a closed TCP flow is kept to absorb late packets (10 seconds).
 pub const TCP_CLOSED_TIMEOUT_US: u64 = 10_000_000;
+/// Default quiet time after which a flow's detection state is compacted (1 second): long
+/// enough that a connection carrying requests keeps its state between them.
+pub const PARK_AFTER_US: u64 = 1_000_000;
 /// Default number of alerts held for [`Tracker::drain_alerts`].
 pub const MAX_PENDING_ALERTS: usize = 65_536;
 /// A reset is believed when its sequence number lies this close to the next expected one
@@ -77,6 +80,9 @@ pub struct TrackerConfig {
     pub new_timeout_us: u64,
     /// Time a closed TCP flow is kept ([`TCP_CLOSED_TIMEOUT_US`]).
     pub tcp_closed_timeout_us: u64,
+    /// Quiet time after which an established flow's detection state is compacted
+    /// ([`PARK_AFTER_US`]; see `Flow::compact`).
+    pub park_after_us: u64,
     /// Bounds of each direction's out-of-order queue.
     pub reassembly: ReassemblyConfig,
     /// Bounds of IP defragmentation.
@@ -94,6 +100,7 @@ impl Default for TrackerConfig {
             idle_timeout_us: IDLE_TIMEOUT_US,
             new_timeout_us: NEW_TIMEOUT_US,
             tcp_closed_timeout_us: TCP_CLOSED_TIMEOUT_US,
+            park_after_us: PARK_AFTER_US,
             reassembly: ReassemblyConfig::default(),
             defrag: DefragConfig::default(),
             max_pending_alerts: MAX_PENDING_ALERTS,
@@ -154,6 +161,8 @@ pub struct TrackerStats {
     pub flows_timed_out: u64,
     /// Flows removed to make room (memcap or `max_flows`).
     pub flows_evicted: u64,
+    /// Quiet flows whose detection state was compacted (see `TrackerConfig::park_after_us`).
+    pub flows_compacted: u64,
     /// Flows closed by [`Tracker::flush`].
     pub flows_flushed: u64,
     /// Connections replaced by a new one on the same ports (a new SYN).
@@ -247,6 +256,10 @@ enum Class {
     New = 0,
     Established = 1,
     Closed = 2,
+    /// Established, then quiet for `park_after_us`: its detection flow was compacted (when
+    /// it had nothing in progress). Times out like an established flow; a packet makes it
+    /// established again.
+    Parked = 3,
 }
 
 const NIL: u32 = u32::MAX;
@@ -368,7 +381,7 @@ pub struct Tracker {
     table_bytes: usize,
     slab: Vec<Option<Entry>>,
     free: Vec<u32>,
-    lists: [List; 3],
+    lists: [List; 4],
     defrag: Defragmenter,
     alerts: VecDeque<Alert>,
     /// Transactions of ended flows, when the engine records them.
@@ -417,7 +430,7 @@ impl Tracker {
             map,
             slab: Vec::new(),
             free: Vec::new(),
-            lists: [EMPTY; 3],
+            lists: [EMPTY; 4],
             defrag: Defragmenter::new(config.defrag),
             alerts: VecDeque::new(),
             transactions: Vec::new(),
@@ -622,6 +635,7 @@ impl Tracker {
         let timeouts = [
             (Class::New, self.config.new_timeout_us),
             (Class::Established, self.config.idle_timeout_us),
+            (Class::Parked, self.config.idle_timeout_us),
             (Class::Closed, self.config.tcp_closed_timeout_us),
         ];
         for (class, timeout) in timeouts {
@@ -637,11 +651,36 @@ impl Tracker {
                 self.remove(engine, tail);
             }
         }
+        // Established flows quiet for a while give their parser and detection state back:
+        // an idle keep-alive connection then costs its slab slot and no heap, while a busy
+        // one keeps its state between requests (and allocates nothing per request).
+        loop {
+            let tail = self.list(Class::Established).tail;
+            let Some(e) = self.entry(tail) else { break };
+            if now_us.saturating_sub(e.last_seen_us) < self.config.park_after_us {
+                break;
+            }
+            self.park(tail);
+        }
+    }
+
+    /// Moves an established flow to the parked list (least recently seen go first, so the
+    /// list stays in last-seen order), compacting its detection flow when it can be.
+    fn park(&mut self, idx: u32) {
+        self.unlink(idx);
+        let Some(e) = self.entry_mut(idx) else { return };
+        let compacted = !e.flow.is_compact() && e.flow.compact();
+        let charge = e.measure();
+        let old = std::mem::replace(&mut e.charge, charge);
+        e.class = Class::Parked;
+        self.mem_used = self.mem_used - old + charge;
+        self.stats.flows_compacted += u64::from(compacted);
+        self.link_front(idx);
     }
 
     /// Closes and removes every flow (end of capture): every verdict becomes an alert.
     pub fn flush(&mut self, engine: &Engine) {
-        for class in [Class::Closed, Class::New, Class::Established] {
+        for class in [Class::Closed, Class::New, Class::Established, Class::Parked] {
             loop {
                 let tail = self.list(class).tail;
                 let Some(e) = self.entry(tail) else { break };
@@ -729,7 +768,7 @@ impl Tracker {
         }
         let class = if e.closed {
             Class::Closed
-        } else if e.class == Class::Established
+        } else if matches!(e.class, Class::Established | Class::Parked)
             || e.tcp.iter().any(HalfStream::has_data)
             || tcp.is_some_and(|s| !s.payload.is_empty())
         {
@@ -920,10 +959,10 @@ impl Tracker {
             t.entry(i).map(|e| (i, e.last_seen_us))
         };
         let victim = pick(self, Class::Closed).or_else(|| {
-            match (pick(self, Class::New), pick(self, Class::Established)) {
-                (Some(a), Some(b)) => Some(if a.1 <= b.1 { a } else { b }),
-                (a, b) => a.or(b),
-            }
+            [Class::New, Class::Established, Class::Parked]
+                .into_iter()
+                .filter_map(|c| pick(self, c))
+                .min_by_key(|&(_, seen)| seen)
         });
         match victim {
             Some((i, _)) => {
@@ -1153,7 +1192,7 @@ mod tests {
         /// class's), and the memory charged adds up.
         fn check(&self) {
             let mut seen = 0;
-            for class in [Class::New, Class::Established, Class::Closed] {
+            for class in [Class::New, Class::Established, Class::Closed, Class::Parked] {
                 let mut prev = NIL;
                 let mut i = self.list(class).head;
                 while i != NIL {
