@@ -22,7 +22,8 @@ struct TxState {
     /// Response-side indicators.
     response: Indicators,
     provider: Option<Provider>,
-    http: HttpInfo,
+    /// The copied HTTP fields, in the flow's field arena.
+    fields: Fields,
     has_request: bool,
     request_done: bool,
     response_done: bool,
@@ -40,7 +41,7 @@ impl TxState {
             matcher: RequestMatcher::default(),
             response: Indicators::empty(),
             provider: None,
-            http: HttpInfo::default(),
+            fields: Fields::default(),
             has_request: false,
             request_done: false,
             response_done: false,
@@ -59,13 +60,7 @@ impl TxState {
         self.matcher.clear();
         self.response = Indicators::empty();
         self.provider = None;
-        self.http.hostname.clear();
-        self.http.url.clear();
-        self.http.method.clear();
-        self.http.user_agent.clear();
-        self.http.protocol.clear();
-        self.http.status = None;
-        self.http.normalized_path = None;
+        self.fields = Fields::default();
         self.has_request = false;
         self.request_done = false;
         self.response_done = false;
@@ -74,6 +69,87 @@ impl TxState {
         self.anomalies = Anomalies::empty();
         self.credentials = CredentialScanner::new(limit);
         self.response_evidence.clear();
+    }
+}
+
+/// Which field of a transaction's HTTP fields.
+#[derive(Debug, Clone, Copy)]
+enum Field {
+    Method = 0,
+    Url = 1,
+    Protocol = 2,
+    Hostname = 3,
+    UserAgent = 4,
+}
+
+/// Where a transaction's copied fields lie in the flow's [`FieldArena`]: start and length
+/// of each [`Field`].
+#[derive(Debug, Clone, Copy, Default)]
+struct Fields([(u32, u32); 5]);
+
+/// The HTTP fields an alert may carry (method, target, protocol, host, user agent), copied
+/// for every live transaction of a flow into one buffer instead of five per transaction: a
+/// transaction costs no allocation of its own, and the buffer is emptied whenever no
+/// transaction is live (and rebuilt with only the live ones' fields if it grows past
+/// [`FieldArena::COMPACT_AT`] while some always are).
+#[derive(Debug, Default)]
+struct FieldArena {
+    bytes: Vec<u8>,
+}
+
+impl FieldArena {
+    const COMPACT_AT: usize = 64 * 1024;
+
+    fn get(&self, f: &Fields, which: Field) -> &[u8] {
+        let (start, len) = f.0.get(which as usize).copied().unwrap_or_default();
+        let (start, len) = (start as usize, len as usize);
+        self.bytes.get(start..start + len).unwrap_or_default()
+    }
+
+    /// Copies at most `cap` bytes of `value` as the field. A field written last is
+    /// overwritten in place (repeated headers do not grow the arena).
+    fn set(&mut self, f: &mut Fields, which: Field, value: &[u8], cap: usize) {
+        let Some(slot) = f.0.get_mut(which as usize) else {
+            return;
+        };
+        let (start, len) = (slot.0 as usize, slot.1 as usize);
+        if len > 0 && start + len == self.bytes.len() {
+            self.bytes.truncate(start);
+        }
+        let value = value.get(..cap).unwrap_or(value);
+        let start = self.bytes.len();
+        self.bytes.extend_from_slice(value);
+        *slot = (
+            u32::try_from(start).unwrap_or(u32::MAX),
+            u32::try_from(value.len()).unwrap_or(0),
+        );
+    }
+
+    /// Keeps only the fields of the live transactions (called when the arena grew large).
+    fn compact<'a>(&mut self, live: impl Iterator<Item = &'a mut TxState>) {
+        let mut kept = Vec::new();
+        for st in live {
+            for slot in &mut st.fields.0 {
+                let (start, len) = (slot.0 as usize, slot.1 as usize);
+                let bytes = self.bytes.get(start..start + len).unwrap_or_default();
+                *slot = (u32::try_from(kept.len()).unwrap_or(u32::MAX), slot.1);
+                kept.extend_from_slice(bytes);
+            }
+        }
+        self.bytes = kept;
+    }
+
+    /// The fields as an alert's owned copy.
+    fn http_info(&self, f: &Fields) -> HttpInfo {
+        HttpInfo {
+            hostname: self.get(f, Field::Hostname).to_vec(),
+            url: self.get(f, Field::Url).to_vec(),
+            method: self.get(f, Field::Method).to_vec(),
+            user_agent: self.get(f, Field::UserAgent).to_vec(),
+            protocol: self.get(f, Field::Protocol).to_vec(),
+            status: None,
+            normalized_path: None,
+        }
     }
 }
 
@@ -106,8 +182,7 @@ fn alert_heap_bytes(a: &Alert) -> usize {
 impl TxState {
     /// Heap bytes the state owns (besides its own size).
     fn heap_bytes(&self) -> usize {
-        http_heap_bytes(&self.http)
-            + strings_heap_bytes(&self.matcher.evidence)
+        strings_heap_bytes(&self.matcher.evidence)
             + self
                 .matcher
                 .normalized_path
@@ -228,6 +303,7 @@ impl Busy {
             http: HttpStream::from_rest(engine.config().limits, rest),
             det: Detection {
                 live: VecDeque::new(),
+                arena: FieldArena::default(),
                 spare: Vec::new(),
                 judged: VecDeque::new(),
                 alerts: VecDeque::new(),
@@ -251,6 +327,8 @@ impl Busy {
 #[derive(Debug)]
 struct Detection {
     live: VecDeque<TxState>,
+    /// The copied HTTP fields of the live transactions.
+    arena: FieldArena,
     spare: Vec<TxState>,
     /// Transactions whose verdict was given: late events for them (a request that ends after
     /// its response) must not start them again.
@@ -475,6 +553,7 @@ impl Flow {
             .sum();
         let alerts: usize = det.alerts.iter().map(alert_heap_bytes).sum();
         size_of::<Busy>()
+            + det.arena.bytes.capacity()
             + busy.http.heap_bytes()
             + (det.live.capacity() + det.spare.capacity()) * size_of::<TxState>()
             + states
@@ -517,11 +596,6 @@ struct DetectionSink<'a> {
     key: &'a FlowKey,
     destination: Option<Endpoint>,
     det: &'a mut Detection,
-}
-
-fn copy_capped(dst: &mut Vec<u8>, src: &[u8], cap: usize) {
-    dst.clear();
-    dst.extend_from_slice(src.get(..cap).unwrap_or(src));
 }
 
 impl Detection {
@@ -608,7 +682,7 @@ impl Detection {
             if indicators.contains(Indicators::FRAMING_ANOMALY) {
                 evidence.push("smuggling-grade HTTP anomalies on this flow".into());
             }
-            let mut http = std::mem::take(&mut st.http);
+            let mut http = self.arena.http_info(&st.fields);
             http.status = st.status;
             http.normalized_path = st.matcher.normalized_path.clone();
             let alert = Alert {
@@ -629,6 +703,9 @@ impl Detection {
             self.http_alert_raised = true;
         }
         self.spare.push(st);
+        if self.live.is_empty() {
+            self.arena.bytes.clear();
+        }
     }
 
     fn address_alert(&mut self, engine: &Engine, key: &FlowKey, dest: Endpoint) {
@@ -699,14 +776,18 @@ impl EventSink for DetectionSink<'_> {
             Event::RequestLine { line, .. } => {
                 st.has_request = true;
                 st.matcher.on_request_line(&line);
-                copy_capped(&mut st.http.method, line.method, cap);
-                copy_capped(&mut st.http.url, line.target, cap);
-                copy_capped(&mut st.http.protocol, line.protocol, cap);
+                let arena = &mut det.arena;
+                arena.set(&mut st.fields, Field::Method, line.method, cap);
+                arena.set(&mut st.fields, Field::Url, line.target, cap);
+                arena.set(&mut st.fields, Field::Protocol, line.protocol, cap);
                 if line.form != crate::http::TargetForm::Origin {
                     // A proxy or CONNECT request names its host in the target.
                     if let Some(a) = target_authority(line.target) {
-                        copy_capped(&mut st.http.hostname, a, cap);
+                        arena.set(&mut st.fields, Field::Hostname, a, cap);
                     }
+                }
+                if arena.bytes.len() > FieldArena::COMPACT_AT {
+                    arena.compact(det.live.iter_mut());
                 }
             }
             Event::Header {
@@ -718,9 +799,11 @@ impl EventSink for DetectionSink<'_> {
                 st.matcher.on_header(&header);
                 if header.is(b"host") && !st.host_copied {
                     st.host_copied = true;
-                    copy_capped(&mut st.http.hostname, header.value, cap);
+                    det.arena
+                        .set(&mut st.fields, Field::Hostname, header.value, cap);
                 } else if header.is(b"user-agent") {
-                    copy_capped(&mut st.http.user_agent, header.value, cap);
+                    det.arena
+                        .set(&mut st.fields, Field::UserAgent, header.value, cap);
                 }
             }
             Event::StatusLine { line, .. } if !line.is_interim() => {
