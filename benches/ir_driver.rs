@@ -11,6 +11,15 @@
 //! ir_driver ir-tracker <kind> <passes>             packets of one kind (common::FRAME_KINDS)
 //!                                                  through a tracker, the same way
 //! ir_driver mem                                    sizes and heap of flows, JSON
+//! ir_driver adv <pattern> <bytes> <chunk>          adversarial load: one stream of about
+//!                                                  `bytes` (`262144`, `256KiB`, `1MiB`)
+//!                                                  of `pattern` (folds, empty-lines,
+//!                                                  chunk-ext, tiny-headers, tiny-requests;
+//!                                                  `common/adversarial.rs`) fed to one
+//!                                                  `engine::Flow` in `chunk`-byte calls
+//!                                                  inside `measured_adv` (callgrind as
+//!                                                  `ir`), closed in `measured_adv_close`;
+//!                                                  then one JSON line of facts
 //! ir_driver rr <rounds> [corpus...]                round-robin timing: every peer and
 //!                                                  chunking of a corpus once per round,
 //!                                                  2 warm-up rounds; then the tracker's
@@ -23,9 +32,19 @@
 //! `<peer>`: imdsguard-flow, imdsguard-stream, httparse, libhtp (feature `libhtp`), regex,
 //! memmem, memcpy. `<corpus>`: browser, imds, mixed, responses. `<chunk>`: whole or a size.
 //!
+//! `adv` uses a metadata flow key (10.1.2.3:40000 → 169.254.169.254:80), so that detection
+//! judges every transaction and every request alerts: the attacker's worst case. Alerts are
+//! drained after every call, as a sensor does, inside the measured region; the JSON line
+//! gives the flow's `stats()`, the alerts (count, signature ids, indicators, anomalies), the
+//! heap before and after close, and what a separate `HttpStream` reports for the same bytes
+//! fed whole (outside the measured region): requests, headers, body bytes, anomalies.
+//! `scripts/adversarial-report` runs it.
+//!
 //! The binary's global allocator counts only in `mem` (one relaxed load of a flag per call
 //! otherwise: no shared counter for two threads to fight over).
 
+#[path = "common/adversarial.rs"]
+mod adversarial;
 mod common;
 
 use common::peers::{self, Peer, Tally};
@@ -33,8 +52,10 @@ use common::{FlowCorpus, Side};
 use imdsguard::engine::{Engine, Flow};
 use imdsguard::event::{Alert, HttpInfo};
 use imdsguard::flow::{Direction, HttpStream, NullSink, MAX_CARRY_OVER, MAX_LIVE_TRANSACTIONS};
+use imdsguard::http::Anomalies;
 use imdsguard::imds::request::RequestMatcher;
 use imdsguard::imds::response::CredentialScanner;
+use imdsguard::imds::Indicators;
 use imdsguard::key::FlowKey;
 use imdsguard::packet::reassembly::HalfStream;
 use imdsguard::packet::tracker::fixed_flow_bytes;
@@ -531,6 +552,142 @@ fn rr(rounds: usize, only: &[&str]) {
     }
 }
 
+/// What the `adv` mode keeps of the alerts it drains.
+#[derive(Default)]
+struct AlertTally {
+    count: u64,
+    /// (signature id, alerts), in order of first appearance.
+    signatures: Vec<(u32, u64)>,
+    indicators: Indicators,
+    anomalies: Anomalies,
+}
+
+impl AlertTally {
+    fn take(&mut self, flow: &mut Flow) {
+        for a in flow.drain_alerts() {
+            self.count += 1;
+            self.indicators |= a.indicators;
+            self.anomalies |= a.anomalies;
+            match self
+                .signatures
+                .iter_mut()
+                .find(|(id, _)| *id == a.signature.id)
+            {
+                Some((_, n)) => *n += 1,
+                None => self.signatures.push((a.signature.id, 1)),
+            }
+        }
+    }
+}
+
+/// The region callgrind counts for `adv`: the stream fed in `chunk`-byte calls, the alerts
+/// drained after each. Returns the number of calls.
+#[inline(never)]
+fn measured_adv(
+    engine: &Engine,
+    flow: &mut Flow,
+    data: &[u8],
+    chunk: usize,
+    tally: &mut AlertTally,
+) -> usize {
+    let mut calls = 0;
+    for piece in data.chunks(chunk) {
+        flow.feed(engine, Direction::ToServer, piece);
+        if flow.pending_alerts() > 0 {
+            tally.take(flow);
+        }
+        calls += 1;
+    }
+    calls
+}
+
+/// Also counted: the close, which gives the pending verdicts.
+#[inline(never)]
+fn measured_adv_close(engine: &Engine, flow: &mut Flow, tally: &mut AlertTally) {
+    flow.close(engine);
+    tally.take(flow);
+}
+
+fn adv(pattern: &str, bytes: &str, chunk: &str) {
+    let requested = adversarial::parse_size(bytes).expect("a size: 262144, 256KiB or 1MiB");
+    let Some(data) = adversarial::stream(pattern, requested) else {
+        eprintln!(
+            "unknown pattern {pattern} (one of {})",
+            adversarial::PATTERNS.join(", ")
+        );
+        std::process::exit(2);
+    };
+    let chunk_len = parse_chunk(chunk);
+    let engine = Engine::default();
+    let key = adversarial::metadata_key();
+    // Global tables initialised on first use are not the pattern's cost: one request first.
+    {
+        let mut warm = Flow::new(&engine, key);
+        warm.feed(&engine, Direction::ToServer, adversarial::HIDDEN);
+        warm.close(&engine);
+        warm.drain_alerts().for_each(drop);
+    }
+    let mut flow = Flow::new(&engine, key);
+    let mut tally = AlertTally::default();
+    let calls = measured_adv(&engine, &mut flow, black_box(&data), chunk_len, &mut tally);
+    let heap_before_close = flow.heap_bytes();
+    let stats_before_close = flow.stats();
+    measured_adv_close(&engine, &mut flow, &mut tally);
+    let heap_after_close = flow.heap_bytes();
+    let st = flow.stats();
+    let parsed = adversarial::parse_facts(&data);
+    let names = |a: Anomalies| a.names().collect::<Vec<_>>();
+    // Every counter of `FlowStats`, read from its `Debug` form so that counters added later
+    // show up without a change here.
+    let stats: serde_json::Map<String, serde_json::Value> = format!("{st:?}")
+        .split_once('{')
+        .and_then(|(_, rest)| rest.rsplit_once('}'))
+        .map(|(fields, _)| fields)
+        .unwrap_or_default()
+        .split(',')
+        .filter_map(|f| f.split_once(':'))
+        .map(|(k, v)| {
+            let v = v.trim();
+            let v = v
+                .parse::<u64>()
+                .map_or_else(|_| serde_json::Value::from(v), serde_json::Value::from);
+            (k.trim().to_string(), v)
+        })
+        .collect();
+    let line = serde_json::json!({
+        "pattern": pattern,
+        "requested_bytes": requested,
+        "bytes": data.len(),
+        "units": adversarial::units(pattern, requested),
+        "chunk": chunk,
+        "calls": calls,
+        "key": "metadata",
+        "stats": stats,
+        "transactions": st.transactions,
+        "transactions_before_close": stats_before_close.transactions,
+        "alerts": st.alerts,
+        "suppressed": st.suppressed,
+        "anomalous_messages": st.anomalous_messages,
+        "stream_anomalies": st.stream_anomalies,
+        "alerts_drained": tally.count,
+        "alert_signatures": tally.signatures.iter()
+            .map(|(id, n)| serde_json::json!({"id": id, "alerts": n}))
+            .collect::<Vec<_>>(),
+        "alert_indicators": tally.indicators.iter_names()
+            .map(|(n, _)| n.to_ascii_lowercase())
+            .collect::<Vec<_>>(),
+        "alert_anomalies": names(tally.anomalies),
+        "heap_bytes_before_close": heap_before_close,
+        "heap_bytes_after_close": heap_after_close,
+        "parser_request_lines": parsed.request_lines,
+        "parser_headers": parsed.headers,
+        "parser_body_bytes": parsed.body_bytes,
+        "parser_messages": parsed.messages,
+        "parser_anomalies": names(parsed.anomalies),
+    });
+    println!("{line}");
+}
+
 fn parse_chunk(s: &str) -> usize {
     if s == "whole" {
         usize::MAX
@@ -567,6 +724,7 @@ fn main() {
         ["ir-tracker", kind, passes] => {
             ir_tracker(kind, passes.parse().expect("a number of passes"))
         }
+        ["adv", pattern, bytes, chunk] => adv(pattern, bytes, chunk),
         ["ir", peer, corpus, chunk, passes] => run_ir(
             peer,
             corpus,
@@ -574,7 +732,7 @@ fn main() {
             passes.parse().expect("a number of passes"),
         ),
         _ => eprintln!(
-            "ir_driver: stats | mem | ir <peer> <corpus> <chunk> <passes> (see the source)"
+            "ir_driver: stats | mem | ir <peer> <corpus> <chunk> <passes> | adv <pattern> <bytes> <chunk> (see the source)"
         ),
     }
 }
