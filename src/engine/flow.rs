@@ -616,6 +616,9 @@ impl Detection {
         if self.live.back().is_some_and(|t| t.id == id) {
             return Ok(self.live.len() - 1);
         }
+        if self.live.front().is_some_and(|t| t.id == id) {
+            return Ok(0);
+        }
         if let Some(i) = self.live.iter().position(|t| t.id == id) {
             return Ok(i);
         }
