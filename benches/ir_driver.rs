@@ -268,6 +268,25 @@ fn mem() {
     put("idle_after_tx_live_bytes", live);
     drop(flow);
 
+    // The same flow once it went quiet and was compacted (`Flow::compact`; a tracker does it
+    // a second after the flow's last packet): what an idle flow costs.
+    let (flow, live) = live_delta(|| {
+        let mut flow = Flow::new(&engine, f0.key);
+        flow.feed(&engine, Direction::ToServer, &requests[..first_req_len]);
+        let resp = &f0.to_client;
+        flow.feed(
+            &engine,
+            Direction::ToClient,
+            &resp[..first_message_len(resp)],
+        );
+        flow.drain_alerts().for_each(drop);
+        assert!(flow.compact(), "the flow is between messages");
+        flow
+    });
+    put("idle_compacted_heap_bytes", flow.heap_bytes());
+    put("idle_compacted_live_bytes", live);
+    drop(flow);
+
     // The same in 64-byte chunks (a split element leaves a carry-over buffer behind).
     let (flow, live) = live_delta(|| {
         let mut flow = Flow::new(&engine, f0.key);
