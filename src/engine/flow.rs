@@ -756,6 +756,22 @@ impl EventSink for DetectionSink<'_> {
             self.det.stats.stream_anomalies += 1;
             return;
         }
+        // Body pieces are most events of a response and matter only to the credential
+        // scanner: they belong to a transaction whose head was seen, so there is nothing to
+        // start, only a live state to find (a request body matters to nothing).
+        if let Event::Body { dir, tx, data } = *event {
+            if dir == Direction::ToClient {
+                let live = &mut self.det.live;
+                let st = match live.front_mut() {
+                    Some(st) if st.id == tx => Some(st),
+                    _ => live.iter_mut().find(|st| st.id == tx),
+                };
+                if let Some(st) = st.filter(|st| !st.credentials.is_done()) {
+                    st.credentials.feed(data);
+                }
+            }
+            return;
+        }
         let cfg = self.engine.config();
         let cap = cfg.max_alert_field;
         let limit = cfg.body_inspect_limit;
@@ -822,11 +838,6 @@ impl EventSink for DetectionSink<'_> {
                 st.response_evidence
                     .push("response header Server: EC2ws".into());
             }
-            Event::Body {
-                dir: Direction::ToClient,
-                data,
-                ..
-            } if !st.credentials.is_done() => st.credentials.feed(data),
             Event::MessageComplete {
                 dir: Direction::ToServer,
                 anomalies,

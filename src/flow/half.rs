@@ -246,21 +246,20 @@ impl Half {
             };
             // The rest of a line whose prefix was already handled is skipped first, whatever
             // state handling it led to (a long chunk-size line leads into chunk data).
-            if let Some(mut p) = self.elem.filter(|p| p.handled) {
+            if let Some(p) = self.elem.as_mut().filter(|p| p.handled) {
                 match p.scanner.scan(rest) {
                     Some(end) => {
+                        let folds_exceeded = p.scanner.folds_exceeded();
                         self.elem = None;
                         pos += end;
                         // Known only now that the field ended; the whole-buffer path flags it
                         // when it handles the field, before any later element either way.
-                        if p.scanner.folds_exceeded() {
+                        if folds_exceeded {
                             self.flag(Anomalies::TOO_MANY_FOLDS);
                         }
                     }
-                    None => {
-                        self.elem = Some(p);
-                        pos = input.len();
-                    }
+                    // The scanner went on in place.
+                    None => pos = input.len(),
                 }
                 continue;
             }
