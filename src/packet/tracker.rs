@@ -220,23 +220,54 @@ pub struct PacketOutcome {
     pub alerts_pending: usize,
 }
 
-/// The unordered identity of a flow: both endpoints (lower first), transport, VLAN tags.
+/// The unordered identity of a flow: both endpoints (lower first), transport, VLAN tags,
+/// packed into integers so that ordering, hashing and comparing them is a handful of
+/// instructions (every packet of a tracked transport looks one up).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 struct NormKey {
-    lo: (IpAddr, u16),
-    hi: (IpAddr, u16),
-    transport: Transport,
-    vlans: Vlans,
+    /// The lower endpoint's address (IPv4 as `::ffff:a.b.c.d`; `meta` holds the family).
+    lo: u128,
+    /// The higher endpoint's address.
+    hi: u128,
+    /// The lower endpoint's port above the higher one's.
+    ports: u32,
+    /// VLAN tags (32 bits: each 12-bit id with a presence bit), the transport (16 bits) and
+    /// the address family (8 bits).
+    meta: u64,
+}
+
+/// An address as an integer; IPv6 addresses that embed IPv4 stay apart from IPv4 ones by
+/// the family bit of [`NormKey::meta`].
+fn addr_bits(ip: IpAddr) -> u128 {
+    match ip {
+        IpAddr::V4(v4) => u128::from(v4.to_ipv6_mapped()),
+        IpAddr::V6(v6) => u128::from(v6),
+    }
 }
 
 impl NormKey {
     fn new(a: (IpAddr, u16), b: (IpAddr, u16), transport: Transport, vlans: Vlans) -> NormKey {
-        let (lo, hi) = if a <= b { (a, b) } else { (b, a) };
+        let (a_bits, b_bits) = ((addr_bits(a.0), a.1), (addr_bits(b.0), b.1));
+        let (lo, hi) = if a_bits <= b_bits {
+            (a_bits, b_bits)
+        } else {
+            (b_bits, a_bits)
+        };
+        let tag = |v: Option<u16>| v.map_or(0u64, |id| 0x1000 | u64::from(id & 0x0fff));
+        let transport = match transport {
+            Transport::Tcp => 6u64,
+            Transport::Udp => 17,
+            Transport::Icmp => 1,
+            Transport::Other(p) => 0x100 | u64::from(p),
+        };
         NormKey {
-            lo,
-            hi,
-            transport,
-            vlans,
+            lo: lo.0,
+            hi: hi.0,
+            ports: u32::from(lo.1) << 16 | u32::from(hi.1),
+            meta: tag(vlans.outer) << 48
+                | tag(vlans.inner) << 32
+                | transport << 16
+                | u64::from(a.0.is_ipv6()),
         }
     }
 
