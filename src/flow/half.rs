@@ -598,6 +598,10 @@ impl Half {
     }
 
     fn field(&mut self, sh: &mut Shared, content: &[u8], controls: bool, sink: &mut dyn EventSink) {
+        // Both header limits are reported whichever is passed first, and whatever the line.
+        if self.msg.head_bytes > sh.limits.max_header_block {
+            self.msg.anomalies |= Anomalies::HEADER_BLOCK_TOO_LARGE;
+        }
         if content.first().is_some_and(|&b| b == b' ' || b == b'\t') {
             self.msg.anomalies |= Anomalies::FOLD_WITHOUT_HEADER;
             return;
@@ -623,7 +627,6 @@ impl Half {
             return;
         }
         if self.msg.head_bytes > sh.limits.max_header_block {
-            self.msg.anomalies |= Anomalies::HEADER_BLOCK_TOO_LARGE;
             return;
         }
         sink.on_event(&Event::Header {
