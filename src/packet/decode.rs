@@ -411,6 +411,8 @@ pub enum QuickClass {
     /// The full [`decode`] reads it, without error, as an unfragmented IP packet of a
     /// transport other than TCP, from and to these addresses.
     NonTcp(IpAddr, IpAddr),
+    /// [`QuickClass::NonTcp`] for IPv4, the common case, without the `IpAddr` wrapping.
+    NonTcpV4(Ipv4Addr, Ipv4Addr),
     /// The full [`decode`] reads it, without error, as an unfragmented TCP segment without
     /// SYN and without payload (a bare ACK, FIN or RST): it can only belong to a flow that
     /// exists already.
@@ -484,10 +486,10 @@ pub fn quick_classify(frame: &[u8], link: LinkType) -> QuickClass {
             }
             _ => false,
         };
-        return if readable {
-            QuickClass::NonTcp(src, dst)
-        } else {
-            QuickClass::Decode
+        return match (readable, src, dst) {
+            (false, ..) => QuickClass::Decode,
+            (true, IpAddr::V4(s), IpAddr::V4(d)) => QuickClass::NonTcpV4(s, d),
+            (true, ..) => QuickClass::NonTcp(src, dst),
         };
     }
     match (link, frame.get(12..14)) {
@@ -1403,7 +1405,10 @@ mod tests {
         ));
         for (link, frame) in &corpus[1..] {
             assert!(
-                matches!(quick_classify(frame, *link), QuickClass::NonTcp(..)),
+                matches!(
+                    quick_classify(frame, *link),
+                    QuickClass::NonTcp(..) | QuickClass::NonTcpV4(..)
+                ),
                 "{link:?}"
             );
         }
@@ -1467,7 +1472,11 @@ mod tests {
             }
             frame.truncate(frame.len() - cut % 4);
             for link in [link, LinkType::Ethernet, LinkType::Raw, LinkType::Ipv4, LinkType::Ipv6] {
-                match quick_classify(&frame, link) {
+                let class = match quick_classify(&frame, link) {
+                    QuickClass::NonTcpV4(s, d) => QuickClass::NonTcp(s.into(), d.into()),
+                    other => other,
+                };
+                match class {
                     QuickClass::NonTcp(src, dst) => {
                         let p = decode(&frame, link);
                         prop_assert!(p.is_ok(), "{link:?} {frame:02x?}: {p:?}");
@@ -1490,7 +1499,7 @@ mod tests {
                     }
                     QuickClass::NotIp(e) => prop_assert_eq!(decode(&frame, link).err(), Some(e)),
 
-                    QuickClass::Decode => {}
+                    QuickClass::NonTcpV4(..) | QuickClass::Decode => {}
                 }
             }
         }

@@ -540,6 +540,13 @@ impl Tracker {
         // `handle`) is decided from its two addresses, a bare TCP segment of no flow by one
         // look-up, a non-IP frame at once.
         match quick_classify(frame, link) {
+            QuickClass::NonTcpV4(src, dst)
+                if !is_metadata_address(src.into()) && !is_metadata_address(dst.into()) =>
+            {
+                self.stats.untracked += 1;
+                out.alerts_pending = self.alerts.len();
+                return out;
+            }
             QuickClass::NonTcp(src, dst)
                 if !is_metadata_address(src) && !is_metadata_address(dst) =>
             {
@@ -570,6 +577,20 @@ impl Tracker {
             }
             _ => {}
         }
+        self.decoded_packet(engine, frame, link, ts_us, out)
+    }
+
+    /// Everything but the fast path: kept out of line so that the fast path stays a small
+    /// function (its prologue and register saves are part of every packet's cost).
+    #[inline(never)]
+    fn decoded_packet(
+        &mut self,
+        engine: &Engine,
+        frame: &[u8],
+        link: LinkType,
+        ts_us: u64,
+        mut out: PacketOutcome,
+    ) -> PacketOutcome {
         match decode(frame, link) {
             Err(e) => {
                 self.stats.decode_errors.add(e.kind);
