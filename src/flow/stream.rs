@@ -398,6 +398,7 @@ impl HttpStream {
 
     /// Runs one direction over `data`, letting the request side act on a CONNECT answer as
     /// soon as the response side reads it.
+    #[inline]
     fn run(&mut self, dir: Direction, data: &[u8], copy: bool, sink: &mut dyn EventSink) -> Run {
         let mut offset = 0;
         loop {
