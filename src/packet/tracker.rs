@@ -467,7 +467,10 @@ impl Tracker {
             transactions: Vec::new(),
             mem_used: table,
             last_expiry_us: 0,
-            stats: TrackerStats::default(),
+            stats: TrackerStats {
+                memory_peak: table as u64,
+                ..TrackerStats::default()
+            },
         }
     }
 
@@ -987,6 +990,7 @@ impl Tracker {
             + self.free.capacity() * size_of::<u32>();
         self.mem_used = self.mem_used - self.table_bytes + table;
         self.table_bytes = table;
+        self.stats.memory_peak = self.stats.memory_peak.max(self.mem_used as u64);
     }
 
     /// Evicts flows while the memory charged is over the cap, least recently seen first,
