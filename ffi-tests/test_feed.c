@@ -450,6 +450,7 @@ static void test_compact(const imdsguard_engine *engine) {
     imdsguard_flow_key key = ig_key_to_imds();
     imdsguard_flow *flow = NULL;
     bool compacted = true;
+    imdsguard_flow_stats st;
     ig_recs rs;
     memset(&rs, 0, sizeof rs);
     SECTION("compact");
@@ -467,8 +468,13 @@ static void test_compact(const imdsguard_engine *engine) {
     CHECK_STATUS(imdsguard_flow_compact(flow, &compacted), IMDSGUARD_OK);
     CHECK(!compacted);
     CHECK_INT(ig_take_flow_events(flow, &rs), 1);
+    CHECK_STATUS(imdsguard_flow_get_stats(flow, &st), IMDSGUARD_OK);
+    CHECK(st.heap_bytes > 0);
     CHECK_STATUS(imdsguard_flow_compact(flow, &compacted), IMDSGUARD_OK);
     CHECK(compacted);
+    CHECK_STATUS(imdsguard_flow_get_stats(flow, &st), IMDSGUARD_OK);
+    CHECK_INT(st.heap_bytes, 0);
+    CHECK_INT(st.transactions, 1);
     CHECK_STATUS(imdsguard_flow_compact(flow, NULL), IMDSGUARD_OK);
     CHECK_STATUS(imdsguard_flow_feed(flow, IMDSGUARD_DIR_TO_SERVER, (const uint8_t *)imds,
                                      sizeof imds - 1, NULL),

@@ -522,6 +522,12 @@ typedef struct imdsguard_flow_stats {
    nobody took with `imdsguard_flow_next_event`.
    */
   uint64_t alerts_dropped;
+  /*
+   Heap bytes the flow holds now (parser buffers, transaction states, alerts not yet
+   taken; 0 for a new or compacted flow), for an engine that charges its parsers'
+   memory to its own memcap. Besides `sizeof` the flow's handle.
+   */
+  uint64_t heap_bytes;
 } imdsguard_flow_stats;
 
 /*

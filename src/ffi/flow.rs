@@ -482,6 +482,7 @@ pub unsafe extern "C" fn imdsguard_flow_get_stats(
                 anomalous_messages: s.anomalous_messages,
                 stream_anomalies: s.stream_anomalies,
                 alerts_dropped: s.alerts_dropped,
+                heap_bytes: f.flow.heap_bytes() as u64,
             });
             IMDSGUARD_OK
         })

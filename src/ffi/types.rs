@@ -302,6 +302,10 @@ pub struct imdsguard_flow_stats {
     /// Pending alerts dropped, oldest first, because the flow held its maximum (1024) that
     /// nobody took with `imdsguard_flow_next_event`.
     pub alerts_dropped: u64,
+    /// Heap bytes the flow holds now (parser buffers, transaction states, alerts not yet
+    /// taken; 0 for a new or compacted flow), for an engine that charges its parsers'
+    /// memory to its own memcap. Besides `sizeof` the flow's handle.
+    pub heap_bytes: u64,
 }
 
 #[cfg(test)]
