@@ -240,7 +240,8 @@ struct NormKey {
 /// the family bit of [`NormKey::meta`].
 fn addr_bits(ip: IpAddr) -> u128 {
     match ip {
-        IpAddr::V4(v4) => u128::from(v4.to_ipv6_mapped()),
+        // `::ffff:a.b.c.d` as an integer, without going through the IPv6 type.
+        IpAddr::V4(v4) => 0xffff_u128 << 32 | u128::from(u32::from(v4)),
         IpAddr::V6(v6) => u128::from(v6),
     }
 }
@@ -1267,6 +1268,19 @@ mod tests {
             assert_eq!(charged + self.table_bytes, self.mem_used);
             assert!(self.map.len() <= self.most_flows);
         }
+    }
+
+    #[test]
+    fn ipv4_key_bits_are_the_mapped_address() {
+        for a in ["0.0.0.0", "10.1.2.3", "169.254.169.254", "255.255.255.255"] {
+            let v4: std::net::Ipv4Addr = a.parse().unwrap();
+            assert_eq!(addr_bits(IpAddr::V4(v4)), u128::from(v4.to_ipv6_mapped()), "{a}");
+        }
+        // The family bit keeps IPv4 and its mapped IPv6 form apart.
+        let v4: IpAddr = "10.1.2.3".parse().unwrap();
+        let mapped: IpAddr = "::ffff:10.1.2.3".parse().unwrap();
+        let k = |ip| NormKey::new((ip, 1), (ip, 2), Transport::Tcp, Vlans::NONE);
+        assert_ne!(k(v4), k(mapped));
     }
 
     #[test]
