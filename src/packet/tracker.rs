@@ -1273,8 +1273,12 @@ mod tests {
     #[test]
     fn ipv4_key_bits_are_the_mapped_address() {
         for a in ["0.0.0.0", "10.1.2.3", "169.254.169.254", "255.255.255.255"] {
-            let v4: std::net::Ipv4Addr = a.parse().unwrap();
-            assert_eq!(addr_bits(IpAddr::V4(v4)), u128::from(v4.to_ipv6_mapped()), "{a}");
+            let v4: Ipv4Addr = a.parse().unwrap();
+            assert_eq!(
+                addr_bits(IpAddr::V4(v4)),
+                u128::from(v4.to_ipv6_mapped()),
+                "{a}"
+            );
         }
         // The family bit keeps IPv4 and its mapped IPv6 form apart.
         let v4: IpAddr = "10.1.2.3".parse().unwrap();
