@@ -273,29 +273,23 @@ fn flow_feed_allocates_nothing_per_request_browser() {
 }
 
 /// Allocations on the request side of a detection flow over the 256 IMDS requests of
-/// `imds_exchanges`, as measured: 2,480, 9.69 per request (target: 0). The same for whole
-/// messages and 64-byte chunks. All of them are the evidence statements the matcher writes
-/// for a request it matched (a non-matching request allocates nothing: see the browser
-/// test), by phase and line (`first_request_lines`, `imds_matcher_pieces`), for a botocore
-/// request:
-/// - request line, 3: the statement "path ..." (`display_bytes` + `format!`);
-/// - `Host: 169.254.169.254`, 5 for matching a metadata host, 3 of them the statement
-///   "Host header names ..." (`IpAddr::to_string`, then a `format!` that grows its buffer
-///   once);
-/// - the token header, 1 (its statement, `&str` into `String`).
-///
-/// The copied HTTP fields (method, URL, protocol, host, user agent) cost nothing: they go
-/// into the flow's field arena, reused from one transaction to the next.
-const MAX_IMDS_REQUEST_SIDE_ALLOCS: u64 = 2480;
+/// `imds_exchanges`, as measured: 944, 3.69 per request (target: 0). The same for whole
+/// messages and 64-byte chunks. Each is one evidence statement the matcher writes for an
+/// indicator of a request it matched (built in place: one allocation per statement), by
+/// phase and line (`first_request_lines`, `imds_matcher_pieces`): the path ("path ..."), the
+/// metadata host ("Host header names ..."), the token header. A request that matches
+/// nothing allocates nothing (see the browser test); the copied HTTP fields go into the
+/// flow's field arena, reused from one transaction to the next.
+const MAX_IMDS_REQUEST_SIDE_ALLOCS: u64 = 944;
 
 /// Allocations on the response side over the same 256 exchanges, each of which ends in an
-/// alert (the verdict: evidence list and its statements, the alert's five HTTP fields
-/// copied out of the field arena), as measured: 3,648, 14.25 per alert. An alert is an
-/// owned value handed to the caller, so this is a cost per alert rather than per request
-/// parsed; it must not grow. (Request and response side together: 23.9 per alerting
-/// exchange, as before the field arena, which moved the field copies from the next
-/// request's side to the alert's.)
-const MAX_IMDS_RESPONSE_SIDE_ALLOCS: u64 = 3648;
+/// alert, as measured: 2,208, 8.62 per alert: the evidence list and its statements about the
+/// destination and the response, the alert's five HTTP fields copied out of the field arena
+/// (the request's statements move into the alert). An alert is an owned value handed to the
+/// caller, so this is a cost per alert rather than per request parsed; it must not grow.
+/// Request and response side together: 12.3 per alerting exchange (23.9 before statements
+/// were built in place and moved into the alert).
+const MAX_IMDS_RESPONSE_SIDE_ALLOCS: u64 = 2208;
 
 #[test]
 fn flow_feed_allocations_per_request_imds() {

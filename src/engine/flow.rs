@@ -665,7 +665,8 @@ impl Detection {
                 .provider
                 .or(dest.map(|d| d.provider))
                 .unwrap_or(Provider::Aws);
-            let mut evidence = Vec::new();
+            let mut evidence =
+                Vec::with_capacity(3 + st.matcher.evidence.len() + st.response_evidence.len());
             if let Some(d) = dest {
                 evidence.push(format!(
                     "destination {} is the {} metadata endpoint",
@@ -673,8 +674,9 @@ impl Detection {
                     d.provider.as_str()
                 ));
             }
-            evidence.extend(st.matcher.evidence.iter().cloned());
-            evidence.extend(st.response_evidence.iter().cloned());
+            // Moved, not copied: the transaction state is reset before its next use.
+            evidence.append(&mut st.matcher.evidence);
+            evidence.append(&mut st.response_evidence);
             if indicators.intersects(Indicators::RESPONDER) {
                 if let Some(ttl) = self.responder.ttl.filter(|&t| t != 1) {
                     evidence.push(format!(

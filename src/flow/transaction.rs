@@ -246,13 +246,24 @@ impl EventSink for Collector {
 /// (the way Suricata's EVE output shows non-printable bytes). A literal backslash stays one.
 pub fn display_bytes(bytes: &[u8]) -> String {
     let mut out = String::with_capacity(bytes.len());
+    push_display_bytes(&mut out, bytes);
+    out
+}
+
+/// [`display_bytes`] appended to `out` (no allocation of its own beyond `out`'s growth).
+pub fn push_display_bytes(out: &mut String, bytes: &[u8]) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
     for chunk in bytes.utf8_chunks() {
         out.push_str(chunk.valid());
-        for b in chunk.invalid() {
-            out.push_str(&format!("\\x{b:02x}"));
+        for &b in chunk.invalid() {
+            out.push_str("\\x");
+            for nibble in [b >> 4, b & 0x0f] {
+                out.push(char::from(
+                    HEX.get(usize::from(nibble)).copied().unwrap_or(b'?'),
+                ));
+            }
         }
     }
-    out
 }
 
 fn framing_name(f: Option<BodyFraming>) -> serde_json::Value {

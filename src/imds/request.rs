@@ -274,10 +274,11 @@ impl RequestMatcher {
                     flags.join(",")
                 ));
             } else if class != AwsPath::None {
-                self.note(format!(
-                    "path {}",
-                    crate::flow::transaction::display_bytes(path)
-                ));
+                // One allocation per statement: the common ones are built in place.
+                let mut s = String::with_capacity(5 + path.len());
+                s.push_str("path ");
+                crate::flow::transaction::push_display_bytes(&mut s, path);
+                self.note(s);
             }
         }
     }
@@ -297,13 +298,23 @@ impl RequestMatcher {
         self.indicators |= e.indicator;
         self.provider_by_host = Some(e.provider);
         let evasive = auth.flags & EVASIVE_HOST;
-        let shown = match &auth.host {
-            HostName::Ip(ip) => ip.to_string(),
-            HostName::Name(n) => crate::flow::transaction::display_bytes(n),
-        };
         if evasive.is_empty() {
-            self.note(format!("{what} names {shown}"));
+            use std::fmt::Write;
+            let mut s = String::with_capacity(what.len() + 48);
+            s.push_str(what);
+            s.push_str(" names ");
+            match &auth.host {
+                HostName::Ip(ip) => {
+                    let _ = write!(s, "{ip}");
+                }
+                HostName::Name(n) => crate::flow::transaction::push_display_bytes(&mut s, n),
+            }
+            self.note(s);
         } else {
+            let shown = match &auth.host {
+                HostName::Ip(ip) => ip.to_string(),
+                HostName::Name(n) => crate::flow::transaction::display_bytes(n),
+            };
             self.indicators |= Indicators::EVASION;
             let flags: Vec<String> = evasive
                 .iter_names()
