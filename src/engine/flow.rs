@@ -117,6 +117,11 @@ impl FieldArena {
             self.bytes.truncate(start);
         }
         let value = value.get(..cap).unwrap_or(value);
+        // A refused allocation leaves the field empty in the alert rather than aborting.
+        if self.bytes.try_reserve(value.len()).is_err() {
+            *slot = (0, 0);
+            return;
+        }
         let start = self.bytes.len();
         self.bytes.extend_from_slice(value);
         *slot = (
@@ -128,6 +133,9 @@ impl FieldArena {
     /// Keeps only the fields of the live transactions (called when the arena grew large).
     fn compact<'a>(&mut self, live: impl Iterator<Item = &'a mut TxState>) {
         let mut kept = Vec::new();
+        if kept.try_reserve_exact(self.bytes.len() / 2).is_err() {
+            return;
+        }
         for st in live {
             for slot in &mut st.fields.0 {
                 let (start, len) = (slot.0 as usize, slot.1 as usize);

@@ -288,7 +288,9 @@ impl Half {
                     // may arrive before the caller presents these bytes again, and the events
                     // must not depend on the feeding mode.
                     if self.carry.len() + rest.len() <= sh.limits.max_carry_over {
-                        append_capped(&mut self.carry, rest, sh.limits.max_carry_over);
+                        if !append_capped(&mut self.carry, rest, sh.limits.max_carry_over) {
+                            self.flag(Anomalies::MEMORY_EXHAUSTED);
+                        }
                         pos = input.len();
                     } else {
                         // The client did not wait for the answer: what it sent is HTTP.
@@ -339,7 +341,9 @@ impl Half {
                                     self.element(sh, el, sink);
                                 } else {
                                     let element = rest.get(..end).unwrap_or(rest);
-                                    append_capped(&mut self.carry, element, max);
+                                    if !append_capped(&mut self.carry, element, max) {
+                                        self.flag(Anomalies::MEMORY_EXHAUSTED);
+                                    }
                                     self.element_from_carry(sh, total, folds_exceeded, sink);
                                 }
                             }
@@ -356,7 +360,9 @@ impl Half {
                                     };
                                     self.element(sh, el, sink);
                                 } else {
-                                    append_capped(&mut self.carry, rest, max);
+                                    if !append_capped(&mut self.carry, rest, max) {
+                                        self.flag(Anomalies::MEMORY_EXHAUSTED);
+                                    }
                                     self.element_from_carry(sh, total, false, sink);
                                 }
                                 p.handled = true;
@@ -369,7 +375,9 @@ impl Half {
                                         yielded: false,
                                     };
                                 }
-                                append_capped(&mut self.carry, rest, max);
+                                if !append_capped(&mut self.carry, rest, max) {
+                                    self.flag(Anomalies::MEMORY_EXHAUSTED);
+                                }
                             }
                             self.elem = Some(p);
                             pos = input.len();
@@ -1019,14 +1027,19 @@ impl Half {
 
 /// Copies `data` to `buf` without letting `buf` grow past `cap` bytes.
 /// The buffer never holds more than `cap` bytes and, unlike the amortised growth of
-/// `extend`, never reserves more than `cap` either.
-fn append_capped(buf: &mut Vec<u8>, data: &[u8], cap: usize) {
+/// `extend`, never reserves more than `cap` either. An allocation the allocator refuses is
+/// no abort: nothing is copied and `false` says so (the caller flags `MEMORY_EXHAUSTED`).
+#[must_use]
+fn append_capped(buf: &mut Vec<u8>, data: &[u8], cap: usize) -> bool {
     let take = cap.saturating_sub(buf.len()).min(data.len());
     if buf.capacity() < buf.len() + take {
         let want = (buf.len() + take).max(buf.capacity() * 2).min(cap);
-        buf.reserve_exact(want - buf.len());
+        if buf.try_reserve_exact(want - buf.len()).is_err() {
+            return false;
+        }
     }
     buf.extend_from_slice(data.get(..take).unwrap_or(data));
+    true
 }
 
 /// Removes the line terminator (LF or CRLF) of a complete element; a truncated element has

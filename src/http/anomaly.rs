@@ -109,6 +109,9 @@ bitflags! {
         /// A request announced `Expect: 100-continue` and was refused before sending its body:
         /// the body is not coming, and the next bytes are the next request.
         const EXPECT_BODY_SKIPPED = 1 << 45;
+        /// Memory for a split element could not be had (the allocator refused): the bytes
+        /// were not kept, the element is read from what was. Never a process abort.
+        const MEMORY_EXHAUSTED = 1 << 46;
     }
 }
 

@@ -404,19 +404,24 @@ impl HalfStream {
         {
             return Err(());
         }
-        for (a, b) in pieces {
+        // Memory first, all of it, with fallible allocation: a refused allocation is an
+        // overflow like any other (counted; the bytes are lost as a gap), never an abort.
+        self.queue.try_reserve(pieces.len()).map_err(|_| ())?;
+        let mut copies = Vec::new();
+        copies.try_reserve_exact(pieces.len()).map_err(|_| ())?;
+        for &(a, b) in &pieces {
             let piece = data
                 .get(to_usize((a - start) as i64)..to_usize((b - start) as i64))
                 .unwrap_or_default();
+            let mut copy = Vec::new();
+            copy.try_reserve_exact(piece.len()).map_err(|_| ())?;
+            copy.extend_from_slice(piece);
+            copies.push((a, copy));
+        }
+        for (a, data) in copies {
             let at = self.queue.partition_point(|q| q.start < a);
-            self.queued_bytes += piece.len();
-            self.queue.insert(
-                at,
-                Queued {
-                    start: a,
-                    data: piece.to_vec(),
-                },
-            );
+            self.queued_bytes += data.len();
+            self.queue.insert(at, Queued { start: a, data });
         }
         Ok(true)
     }
