@@ -615,19 +615,24 @@ impl Detection {
         }
     }
 
+    /// Where transaction `id` is in the live queue. Request events belong to the newest
+    /// transaction, response events to the oldest: both ends are looked at before searching.
+    fn live_index(&self, id: TxId) -> Option<usize> {
+        let last = self.live.len().checked_sub(1)?;
+        if self.live.back().is_some_and(|t| t.id == id) {
+            return Some(last);
+        }
+        if self.live.front().is_some_and(|t| t.id == id) {
+            return Some(0);
+        }
+        self.live.iter().position(|t| t.id == id)
+    }
+
     /// The live state of transaction `id`, started if new. `Err(true)` when the transaction
     /// was already judged (ignore the event); `Err(false)` when starting it passed the live
     /// limit (judge the oldest, then ask again).
     fn tx(&mut self, id: TxId, limit: usize, max_live: usize) -> Result<usize, bool> {
-        // Request events belong to the newest transaction, response events to the oldest:
-        // look at both ends before searching.
-        if self.live.back().is_some_and(|t| t.id == id) {
-            return Ok(self.live.len() - 1);
-        }
-        if self.live.front().is_some_and(|t| t.id == id) {
-            return Ok(0);
-        }
-        if let Some(i) = self.live.iter().position(|t| t.id == id) {
+        if let Some(i) = self.live_index(id) {
             return Ok(i);
         }
         if self.judged.contains(&id) {
@@ -771,11 +776,8 @@ impl EventSink for DetectionSink<'_> {
         // start, only a live state to find (a request body matters to nothing).
         if let Event::Body { dir, tx, data } = *event {
             if dir == Direction::ToClient {
-                let live = &mut self.det.live;
-                let st = match live.front_mut() {
-                    Some(st) if st.id == tx => Some(st),
-                    _ => live.iter_mut().find(|st| st.id == tx),
-                };
+                let i = self.det.live_index(tx);
+                let st = i.and_then(|i| self.det.live.get_mut(i));
                 if let Some(st) = st.filter(|st| !st.credentials.is_done()) {
                     st.credentials.feed(data);
                 }
