@@ -3,7 +3,9 @@
 use super::Engine;
 use crate::event::{Alert, HttpInfo, Responder};
 use crate::flow::transaction::{Collector, Transaction};
-use crate::flow::{Direction, Event, EventSink, HttpStream, Progress, RestState, Section, TxId};
+use crate::flow::{
+    Absorbed, Direction, Event, EventSink, HttpStream, Progress, RestState, Section, TxId,
+};
 use crate::http::Anomalies;
 use crate::imds::request::RequestMatcher;
 use crate::imds::response::{is_imds_server, CredentialScanner};
@@ -404,10 +406,26 @@ impl Flow {
     }
 
     /// Feeds the next bytes of one direction (copy mode: everything is consumed).
+    #[inline]
     pub fn feed(&mut self, engine: &Engine, dir: Direction, data: &[u8]) {
+        // The middle of a line raises no event and the middle of a body only the body event
+        // (the common cases of a caller feeding a few bytes at a time).
+        if let Some(b) = self.busy.as_mut() {
+            match b.http.absorb(dir, data) {
+                Absorbed::No => {}
+                Absorbed::Kept => return,
+                Absorbed::Body { tx, data } => return b.det.body(dir, tx, data),
+            }
+        }
+        self.feed_slow(engine, dir, data);
+    }
+
+    // Out of line, so that the fast path above does not pay for this one's stack frame.
+    #[inline(never)]
+    fn feed_slow(&mut self, engine: &Engine, dir: Direction, data: &[u8]) {
         let mut sink = self.sink(engine);
         let (http, sink) = sink.split();
-        http.feed(dir, data, sink);
+        http.feed_slow(dir, data, sink);
     }
 
     /// Feeds without copying (Suricata mode); see [`HttpStream::parse_in_place`].
@@ -615,6 +633,28 @@ impl Detection {
         }
     }
 
+    /// A piece of body. Body pieces are most events of a response and matter only to the
+    /// credential scanner: they belong to a transaction whose head was seen, so there is
+    /// nothing to start, only a live state to find (a request body matters to nothing).
+    // Never inlined into `Flow::feed`'s fast path, whose point is to be small.
+    #[inline(never)]
+    fn body(&mut self, dir: Direction, tx: TxId, data: &[u8]) {
+        if let Some(r) = self.recorder.as_mut() {
+            r.on_event(&Event::Body { tx, dir, data });
+        }
+        if dir != Direction::ToClient {
+            return;
+        }
+        // A response belongs to the oldest transaction: the front, nearly always.
+        let st = match self.live.front_mut() {
+            Some(st) if st.id == tx => Some(st),
+            _ => self.live.iter_mut().find(|st| st.id == tx),
+        };
+        if let Some(st) = st.filter(|st| !st.credentials.is_done()) {
+            st.credentials.feed(data);
+        }
+    }
+
     /// Where transaction `id` is in the live queue. Request events belong to the newest
     /// transaction, response events to the oldest: both ends are looked at before searching.
     fn live_index(&self, id: TxId) -> Option<usize> {
@@ -764,24 +804,14 @@ impl Detection {
 
 impl EventSink for DetectionSink<'_> {
     fn on_event(&mut self, event: &Event<'_>) {
+        if let Event::Body { dir, tx, data } = *event {
+            return self.det.body(dir, tx, data);
+        }
         if let Some(r) = self.det.recorder.as_mut() {
             r.on_event(event);
         }
         if !event.has_tx() {
             self.det.stats.stream_anomalies += 1;
-            return;
-        }
-        // Body pieces are most events of a response and matter only to the credential
-        // scanner: they belong to a transaction whose head was seen, so there is nothing to
-        // start, only a live state to find (a request body matters to nothing).
-        if let Event::Body { dir, tx, data } = *event {
-            if dir == Direction::ToClient {
-                let i = self.det.live_index(tx);
-                let st = i.and_then(|i| self.det.live.get_mut(i));
-                if let Some(st) = st.filter(|st| !st.credentials.is_done()) {
-                    st.credentials.feed(data);
-                }
-            }
             return;
         }
         let cfg = self.engine.config();

@@ -9,6 +9,7 @@
 //! split of the input.
 
 use super::event::{BodyFraming, Event, EventSink, Section, TxId};
+use super::limits::Limits;
 use super::scan::{ElementKind, Scanner};
 use super::stream::{MethodKind, Shared, TunnelKind};
 use super::Direction;
@@ -16,6 +17,9 @@ use crate::http::{
     parse_chunk_size_line, parse_content_length, parse_field_line_checked, parse_request_line,
     parse_status_line, parse_transfer_encoding, Anomalies, ContentLength, TransferCoding, Version,
 };
+
+/// Pieces up to this length are scanned byte by byte on the fast path ([`Half::absorb`]).
+const SHORT_PIECE: usize = 16;
 
 /// Where a direction is in its current message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -131,6 +135,24 @@ pub(crate) struct Run {
     pub(crate) yielded: bool,
 }
 
+/// What [`Half::absorb`] did with a piece.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Absorbed<'a> {
+    /// Nothing: the piece needs the full machine.
+    No,
+    /// The piece continues an element split across calls and is kept; nothing follows from
+    /// it yet.
+    Kept,
+    /// The piece is body bytes of message `tx`, which goes on after them: the caller gives
+    /// the body event the machine would give.
+    Body {
+        /// The message.
+        tx: TxId,
+        /// The piece.
+        data: &'a [u8],
+    },
+}
+
 /// One direction's parser.
 #[derive(Debug)]
 pub(crate) struct Half {
@@ -202,6 +224,64 @@ impl Half {
     /// Heap bytes this direction holds.
     pub(crate) fn heap_bytes(&self) -> usize {
         self.carry.capacity()
+    }
+
+    /// The fast path of copy mode, for a piece that does not change the state of the
+    /// machine beyond counting (a caller feeding a few bytes at a time): body bytes that do
+    /// not end the body, or bytes that continue a line of an element split across calls and
+    /// hold no LF. The piece is taken exactly as [`Half::run`] would take it, without the run
+    /// loop; see [`Absorbed`]. Returns [`Absorbed::No`], having changed nothing, when the
+    /// piece needs the full machine: it may end the body or the element, it passes the line
+    /// limit, the carry-over must grow, or the direction is between elements.
+    #[inline]
+    pub(crate) fn absorb<'a>(&mut self, limits: &Limits, input: &'a [u8]) -> Absorbed<'a> {
+        if self.closed || input.is_empty() {
+            return Absorbed::No;
+        }
+        let Some(p) = self.elem.as_mut() else {
+            let len = input.len() as u64;
+            self.state = match self.state {
+                State::Body { remaining } if remaining > len => State::Body {
+                    remaining: remaining - len,
+                },
+                State::ChunkData { remaining } if remaining > len => State::ChunkData {
+                    remaining: remaining - len,
+                },
+                State::UntilClose => State::UntilClose,
+                _ => return Absorbed::No,
+            };
+            self.msg.body_len += len;
+            return Absorbed::Body {
+                tx: self.msg.tx,
+                data: input,
+            };
+        };
+        let has_lf = if input.len() <= SHORT_PIECE {
+            input.contains(&b'\n')
+        } else {
+            memchr::memchr(b'\n', input).is_some()
+        };
+        if has_lf || !p.scanner.continues_line() {
+            return Absorbed::No;
+        }
+        if p.handled {
+            // The rest of a long line whose prefix was inspected: only its end matters.
+            p.scanner.extend_line(input.len());
+            return Absorbed::Kept;
+        }
+        let fits = p.scanner.total() + input.len() <= limits.max_line_len
+            && self.carry.capacity() - self.carry.len() >= input.len();
+        if !fits || self.state.element_kind().is_none() {
+            return Absorbed::No;
+        }
+        p.scanner.extend_line(input.len());
+        if let [byte] = input {
+            // One byte: cheaper than the call to memcpy that extending makes.
+            self.carry.push(*byte);
+        } else {
+            self.carry.extend_from_slice(input);
+        }
+        Absorbed::Kept
     }
 
     /// Runs the machine over `input`. In copy mode everything is consumed; in place mode the

@@ -63,6 +63,21 @@ impl Scanner {
         self.folds_exceeded
     }
 
+    /// Whether the element is inside a line it has already started, where bytes other than LF
+    /// only extend the line ([`Scanner::extend_line`]).
+    #[inline]
+    pub(crate) fn continues_line(&self) -> bool {
+        self.phase == Phase::InLine && self.first.is_some()
+    }
+
+    /// Takes `n` more bytes of the current line, none of them LF: what [`Scanner::scan`] does
+    /// with them when [`Scanner::continues_line`] holds.
+    #[inline]
+    pub(crate) fn extend_line(&mut self, n: usize) {
+        self.total += n;
+        self.line_len += n;
+    }
+
     /// Scans the next piece of the element. Returns `Some(n)` when the element ends after the
     /// first `n` bytes of `data`, `None` when all of `data` belongs to it and more is needed.
     pub(crate) fn scan(&mut self, data: &[u8]) -> Option<usize> {
@@ -172,6 +187,27 @@ mod tests {
             };
             assert_eq!(got, expect, "split at {split}");
             assert_eq!(s.total(), expect);
+        }
+    }
+
+    #[test]
+    fn extending_a_line_is_scanning_bytes_without_lf() {
+        for kind in [ElementKind::Line, ElementKind::Field] {
+            let (mut scanned, mut extended) = (Scanner::new(kind, 8), Scanner::new(kind, 8));
+            assert!(!scanned.continues_line(), "nothing started yet");
+            assert_eq!(scanned.scan(b"X-a"), None);
+            assert_eq!(extended.scan(b"X"), None);
+            assert!(extended.continues_line());
+            extended.extend_line(2);
+            assert_eq!(scanned, extended);
+            assert_eq!(scanned.scan(b"b\r\n"), extended.scan(b"b\r\n"));
+            assert_eq!(scanned, extended);
+            if kind == ElementKind::Field {
+                assert!(
+                    !scanned.continues_line(),
+                    "after an LF the next byte decides"
+                );
+            }
         }
     }
 }

@@ -1,7 +1,7 @@
 //! Both directions of one connection, and the pairing of responses with requests.
 
-use super::event::{EventSink, TxId};
-use super::half::{Half, Run, State};
+use super::event::{Event, EventSink, TxId};
+use super::half::{Absorbed, Half, Run, State};
 use super::limits::Limits;
 use super::Direction;
 use crate::http::Anomalies;
@@ -304,6 +304,33 @@ impl HttpStream {
     /// Feeds the next bytes of one direction. Everything is consumed: an element split at the
     /// end of `data` is copied (at most one line) and completed by the next call.
     pub fn feed(&mut self, dir: Direction, data: &[u8], sink: &mut dyn EventSink) {
+        match self.absorb(dir, data) {
+            Absorbed::No => self.feed_slow(dir, data, sink),
+            Absorbed::Kept => {}
+            Absorbed::Body { tx, data } => sink.on_event(&Event::Body { tx, dir, data }),
+        }
+    }
+
+    /// The fast path of [`HttpStream::feed`], for pieces that change nothing but counts: the
+    /// middle of a body, or the middle of a line split across calls (see [`Half::absorb`]).
+    /// No other event can follow from them and the other direction has nothing to learn,
+    /// which is what lets a caller feeding a few bytes at a time skip the machine for most
+    /// of them. On [`Absorbed::Body`] the caller gives the body event.
+    #[inline]
+    pub(crate) fn absorb<'a>(&mut self, dir: Direction, data: &'a [u8]) -> Absorbed<'a> {
+        if self.shared.has_resolution() {
+            return Absorbed::No;
+        }
+        let limits = &self.shared.limits;
+        match dir {
+            Direction::ToServer => self.request.absorb(limits, data),
+            Direction::ToClient => self.response.absorb(limits, data),
+        }
+    }
+
+    /// [`HttpStream::feed`] without its fast path, for a caller that tried
+    /// [`HttpStream::absorb`] first.
+    pub(crate) fn feed_slow(&mut self, dir: Direction, data: &[u8], sink: &mut dyn EventSink) {
         self.run(dir, data, true, sink);
     }
 
