@@ -532,20 +532,75 @@ fn rr(rounds: usize, only: &[&str]) {
         // As the `threads` group of `benches/flow.rs`: each thread runs the browser corpus 4
         // times; imdsguard's threads share one engine, httparse (the control) nothing.
         let c = common::browser_flows(common::FLOW_CORPUS_REQUESTS);
-        fn threaded<P: Peer + Sync>(p: &P, c: &FlowCorpus, threads: usize) -> Duration {
+        // Beside the wall time, what the threads themselves saw: their CPU time (summed) and
+        // how often the kernel took the CPU from them, and the machine's steal time (the
+        // hypervisor running someone else on our vCPUs). Two threads that each use as much CPU
+        // as one thread alone, but take longer, were not running at the same time; two that
+        // each use more CPU contended for something (caches, memory, a shared core).
+        #[derive(Clone, Copy, Default)]
+        struct Seen {
+            wall: Duration,
+            cpu: Duration,
+            preempted: u64,
+            steal_ticks: u64,
+        }
+        fn thread_cpu() -> (Duration, u64) {
+            let mut ts = libc::timespec {
+                tv_sec: 0,
+                tv_nsec: 0,
+            };
+            // SAFETY: plain out-parameters of the right types.
+            let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
+            unsafe {
+                libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts);
+                libc::getrusage(libc::RUSAGE_THREAD, &mut ru);
+            }
+            (
+                Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32),
+                ru.ru_nivcsw as u64,
+            )
+        }
+        fn steal_ticks() -> u64 {
+            // /proc/stat "cpu  user nice system idle iowait irq softirq steal ...".
+            std::fs::read_to_string("/proc/stat")
+                .ok()
+                .and_then(|s| {
+                    let line = s.lines().next()?.to_owned();
+                    line.split_whitespace().nth(8)?.parse().ok()
+                })
+                .unwrap_or(0)
+        }
+        fn threaded<P: Peer + Sync>(p: &P, c: &FlowCorpus, threads: usize) -> Seen {
+            let steal = steal_ticks();
             let t = Instant::now();
-            std::thread::scope(|s| {
-                for _ in 0..threads {
-                    s.spawn(|| {
-                        for _ in 0..4 {
-                            black_box(peers::run_requests(p, c, usize::MAX));
-                        }
-                    });
-                }
+            let per_thread: Vec<(Duration, u64)> = std::thread::scope(|s| {
+                let hs: Vec<_> = (0..threads)
+                    .map(|_| {
+                        s.spawn(|| {
+                            let (cpu0, pre0) = thread_cpu();
+                            for _ in 0..4 {
+                                black_box(peers::run_requests(p, c, usize::MAX));
+                            }
+                            let (cpu1, pre1) = thread_cpu();
+                            (cpu1 - cpu0, pre1 - pre0)
+                        })
+                    })
+                    .collect();
+                hs.into_iter()
+                    .map(|h| h.join().expect("a bench thread"))
+                    .collect()
             });
-            t.elapsed()
+            Seen {
+                wall: t.elapsed(),
+                cpu: per_thread.iter().map(|x| x.0).sum::<Duration>() / threads as u32,
+                preempted: per_thread.iter().map(|x| x.1).sum(),
+                steal_ticks: steal_ticks().saturating_sub(steal),
+            }
         }
         let mut times = vec![Vec::new(); 4];
+        let mut cpu = vec![Vec::new(); 4];
+        let mut preempted = [0u64; 4];
+        let mut steal = [0u64; 4];
         for round in 0..rounds + 2 {
             let d = [
                 threaded(&imdsguard, &c, 1),
@@ -554,8 +609,11 @@ fn rr(rounds: usize, only: &[&str]) {
                 threaded(&peers::Httparse, &c, 2),
             ];
             if round >= 2 {
-                for (t, d) in times.iter_mut().zip(d) {
-                    t.push(d);
+                for (i, seen) in d.iter().enumerate() {
+                    times[i].push(seen.wall);
+                    cpu[i].push(seen.cpu);
+                    preempted[i] += seen.preempted;
+                    steal[i] += seen.steal_ticks;
                 }
             }
         }
@@ -567,6 +625,15 @@ fn rr(rounds: usize, only: &[&str]) {
         ];
         for ((peer, n), t) in names.iter().zip(times.iter_mut()) {
             report("threads", peer, n, 1, t);
+        }
+        // CPU time per thread (the mean of the threads of a run), then the totals of involuntary
+        // context switches and of steal ticks (1/100 s) over the measured rounds.
+        for (i, ((peer, n), t)) in names.iter().zip(cpu.iter_mut()).enumerate() {
+            report("threads-cpu", peer, n, 1, t);
+            println!(
+                "{{\"corpus\":\"threads-sched\",\"peer\":\"{peer}\",\"chunk\":\"{n}\",\"preempted\":{},\"steal_ticks\":{}}}",
+                preempted[i], steal[i]
+            );
         }
     }
 }
