@@ -3,6 +3,8 @@
 
 Run from anywhere: `python3 fuzz/make-seeds.py`. Deterministic: the same tree gives the same
 files, so re-running it only shows a diff when this script or the test data changed.
+`python3 fuzz/make-seeds.py --check` builds them elsewhere and fails if the committed seeds
+differ (the test suite runs it, so that the seeds cannot drift from tests/data).
 
 Sources (see fuzz/README.md):
 - http_stream, http_differential: small `.t` conversations from tests/data/corpus/** and
@@ -577,7 +579,29 @@ def ffi_seeds():
         write("ffi_sequence", name, data)
 
 
+def tree(root):
+    """Relative path -> bytes of every file under root."""
+    out = {}
+    for dirpath, _, names in os.walk(root):
+        for n in names:
+            full = os.path.join(dirpath, n)
+            with open(full, "rb") as f:
+                out[os.path.relpath(full, root)] = f.read()
+    return out
+
+
 def main():
+    global SEEDS
+    check = sys.argv[1:] == ["--check"]
+    if sys.argv[1:] and not check:
+        sys.exit("usage: make-seeds.py [--check]")
+    committed = SEEDS
+    if check:
+        # Build into a scratch directory and compare: the committed seeds are derived from
+        # tests/data and this script, and must not drift from them.
+        import tempfile
+        scratch = tempfile.mkdtemp(prefix="imdsguard-seeds-")
+        SEEDS = os.path.join(scratch, "seeds")
     if os.path.isdir(SEEDS):
         shutil.rmtree(SEEDS)
     http_seeds()
@@ -588,10 +612,16 @@ def main():
         write("policy", "line-%02d" % i, s)
     tracker_seeds()
     ffi_seeds()
-    total = 0
-    for dirpath, _, names in os.walk(SEEDS):
-        for n in names:
-            total += os.path.getsize(os.path.join(dirpath, n))
+    if check:
+        made, have = tree(SEEDS), tree(committed)
+        shutil.rmtree(scratch)
+        stale = sorted(k for k in made.keys() | have.keys() if made.get(k) != have.get(k))
+        if stale:
+            sys.exit("fuzz/seeds is out of date (run python3 fuzz/make-seeds.py): "
+                     + ", ".join(stale[:10]) + (" ..." if len(stale) > 10 else ""))
+        print("fuzz/seeds is up to date (%d files)" % len(made), file=sys.stderr)
+        return
+    total = sum(len(v) for v in tree(SEEDS).values())
     print("seeds written to %s (%d bytes)" % (os.path.relpath(SEEDS, ROOT), total), file=sys.stderr)
 
 

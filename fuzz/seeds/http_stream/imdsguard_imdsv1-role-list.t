@@ -1,4 +1,4 @@
->>>
+>>>
 GET /latest/meta-data/iam/security-credentials/ HTTP/1.1
 Host: 169.254.169.254
 User-Agent: curl/8.5.0

@@ -1,4 +1,4 @@
->>>
+>>>
 POST / HTTP/1.1
 Host: x
 Transfer-Encoding: chunked
