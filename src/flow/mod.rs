@@ -12,6 +12,8 @@
 //!   allocating; an element split across chunks is copied into a carry-over buffer of at
 //!   most one line per direction.
 //! - Time is linear in the input: every byte is scanned once, whatever the chunking.
+//! - Small pieces are cheap: a piece in the middle of a line or of a body (a caller feeding a
+//!   few bytes at a time) is counted, kept or passed on without entering the state machine.
 //! - Memory is bounded by [`Limits`]; passing a limit sets an anomaly, never stops parsing.
 
 #![forbid(unsafe_code)]
