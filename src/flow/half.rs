@@ -228,12 +228,12 @@ impl Half {
 
     /// The fast path of copy mode, for a piece that does not change the state of the
     /// machine beyond counting (a caller feeding a few bytes at a time): body bytes that do
-    /// not end the body, or bytes that continue a line of an element split across calls and
-    /// hold no LF. The piece is taken exactly as [`Half::run`] would take it, without the run
+    /// not end the body, bytes that continue a line of an element split across calls and
+    /// hold no LF, or a few bytes of a header field that do not end it. The piece is taken exactly as [`Half::run`] would take it, without the run
     /// loop; see [`Absorbed`]. Returns [`Absorbed::No`], having changed nothing, when the
     /// piece needs the full machine: it may end the body or the element, it passes the line
     /// limit, the carry-over must grow, or the direction is between elements.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn absorb<'a>(&mut self, limits: &Limits, input: &'a [u8]) -> Absorbed<'a> {
         if self.closed || input.is_empty() {
             return Absorbed::No;
@@ -256,14 +256,24 @@ impl Half {
                 data: input,
             };
         };
-        let has_lf = if input.len() <= SHORT_PIECE {
-            input.contains(&b'\n')
-        } else {
-            memchr::memchr(b'\n', input).is_some()
+        let has_lf = match input {
+            [byte] => *byte == b'\n',
+            _ if input.len() <= SHORT_PIECE => input.contains(&b'\n'),
+            _ => memchr::memchr(b'\n', input).is_some(),
         };
-        if has_lf || !p.scanner.continues_line() {
+        // Where the scanner will be after the piece: `None` when the piece only extends the
+        // current line; otherwise a header field that the piece does not end (its LF, whose
+        // next byte decides, or a continuation line's first bytes), found by scanning a copy.
+        let scanned = if !has_lf && p.scanner.continues_line() {
+            None
+        } else if !p.handled && input.len() <= SHORT_PIECE && p.scanner.may_continue_field(input) {
+            match p.scanner.scanned_past(input) {
+                Some(scanner) => Some(scanner),
+                None => return Absorbed::No,
+            }
+        } else {
             return Absorbed::No;
-        }
+        };
         if p.handled {
             // The rest of a long line whose prefix was inspected: only its end matters.
             p.scanner.extend_line(input.len());
@@ -274,7 +284,10 @@ impl Half {
         if !fits || self.state.element_kind().is_none() {
             return Absorbed::No;
         }
-        p.scanner.extend_line(input.len());
+        match scanned {
+            Some(scanner) => p.scanner = scanner,
+            None => p.scanner.extend_line(input.len()),
+        }
         if let [byte] = input {
             // One byte: cheaper than the call to memcpy that extending makes.
             self.carry.push(*byte);

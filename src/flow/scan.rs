@@ -70,6 +70,28 @@ impl Scanner {
         self.phase == Phase::InLine && self.first.is_some()
     }
 
+    /// Whether `data` may continue this element past an LF: only a header field goes on
+    /// after one, when the next line is a continuation (SP or HTAB). A cheap test before
+    /// scanning; [`Scanner::scan`] decides.
+    #[inline]
+    pub(crate) fn may_continue_field(&self, data: &[u8]) -> bool {
+        self.kind == ElementKind::Field
+            && match self.phase {
+                Phase::InLine => true,
+                Phase::AfterLf => matches!(data.first(), Some(b' ' | b'\t')),
+            }
+    }
+
+    /// This scanner after `data`, when `data` does not end the element (`None` when it
+    /// does). Out of line: the fast path that calls it must stay small.
+    #[inline(never)]
+    pub(crate) fn scanned_past(mut self, data: &[u8]) -> Option<Scanner> {
+        match self.scan(data) {
+            Some(_) => None,
+            None => Some(self),
+        }
+    }
+
     /// Takes `n` more bytes of the current line, none of them LF: what [`Scanner::scan`] does
     /// with them when [`Scanner::continues_line`] holds.
     #[inline]

@@ -321,11 +321,8 @@ impl HttpStream {
         if self.shared.has_resolution() {
             return Absorbed::No;
         }
-        let limits = &self.shared.limits;
-        match dir {
-            Direction::ToServer => self.request.absorb(limits, data),
-            Direction::ToClient => self.response.absorb(limits, data),
-        }
+        let (half, shared) = self.split(dir);
+        half.absorb(&shared.limits, data)
     }
 
     /// [`HttpStream::feed`] without its fast path, for a caller that tried
