@@ -248,7 +248,7 @@ impl Half {
                     remaining: remaining - len,
                 },
                 State::UntilClose => State::UntilClose,
-                _ => return Absorbed::No,
+                _ => return self.absorb_element_start(limits, input),
             };
             self.msg.body_len += len;
             return Absorbed::Body {
@@ -294,6 +294,32 @@ impl Half {
         } else {
             self.carry.extend_from_slice(input);
         }
+        Absorbed::Kept
+    }
+
+    /// [`Half::absorb`] between elements: a piece that starts an element without ending it
+    /// begins it as [`Half::run`] would (a new scanner, the piece in the carry-over). Out of
+    /// line: the fast path that calls it must stay small.
+    #[inline(never)]
+    fn absorb_element_start<'a>(&mut self, limits: &Limits, input: &'a [u8]) -> Absorbed<'a> {
+        let Some(kind) = self.state.element_kind() else {
+            return Absorbed::No;
+        };
+        if self.resume.is_some()
+            || input.len() > SHORT_PIECE
+            || input.len() > limits.max_line_len
+            || self.carry.capacity() - self.carry.len() < input.len()
+        {
+            return Absorbed::No;
+        }
+        let Some(scanner) = Scanner::new(kind, limits.max_folds).scanned_past(input) else {
+            return Absorbed::No;
+        };
+        self.carry.extend_from_slice(input);
+        self.elem = Some(Pending {
+            scanner,
+            handled: false,
+        });
         Absorbed::Kept
     }
 
