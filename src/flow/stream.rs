@@ -894,4 +894,107 @@ mod tests {
         assert_eq!(a, b);
         assert_eq!(req(&a[0]).body, b"abcdefghijklmnop");
     }
+
+    /// The small-piece fast path ([`HttpStream::absorb`]) against the full machine alone: fed
+    /// the same pieces, both give the same events, piece for piece (body pieces included),
+    /// and end in the same rest state. Pieces of 1 to 20 bytes, from atoms that reach every
+    /// case of the fast path (lines split anywhere, folds, empty lines, bodies of known
+    /// length, chunks with extensions, long lines past a small limit), in both directions.
+    mod fast_path {
+        use super::*;
+        use crate::flow::event::Event;
+        use proptest::prelude::*;
+
+        #[derive(Default)]
+        struct Log(Vec<String>);
+
+        impl EventSink for Log {
+            fn on_event(&mut self, event: &Event<'_>) {
+                self.0.push(format!("{event:?}"));
+            }
+        }
+
+        const ATOMS: &[&[u8]] = &[
+            b"GET /latest/meta-data/ HTTP/1.1\r\n",
+            b"POST / HTTP/1.1\r\n",
+            b"HTTP/1.1 200 OK\r\n",
+            b"Host: 169.254.169.254\r\n",
+            b"X-aws-ec2-metadata-token: AQAEA\r\n",
+            b" folded\r\n",
+            b"\tfolded\r\n",
+            b"\r\n",
+            b"\n",
+            b"\r",
+            b"Content-Length: 5\r\n\r\nhello",
+            b"Transfer-Encoding: chunked\r\n\r\n",
+            b"5;ext=aaaaaaaaaaaaaaaa\r\nhello\r\n",
+            b"0\r\n\r\n",
+            b"{\"AccessKeyId\":\"ASIAXXXXXXXXXXXXXXXX\"}",
+            b"X-Long: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\r\n",
+            b"a:b\r\n",
+            b"junk",
+        ];
+
+        fn atoms() -> impl Strategy<Value = Vec<u8>> {
+            prop::collection::vec(prop::sample::select(ATOMS), 1..40).prop_map(|v| v.concat())
+        }
+
+        fn pieces(len: usize, sizes: &[usize]) -> Vec<(usize, usize)> {
+            let (mut at, mut out, mut i) = (0, Vec::new(), 0);
+            while at < len {
+                let n = sizes[i % sizes.len()].min(len - at);
+                out.push((at, at + n));
+                at += n;
+                i += 1;
+            }
+            out
+        }
+
+        fn feed_all(
+            limits: Limits,
+            request: &[u8],
+            response: &[u8],
+            sizes: &[usize],
+            fast: bool,
+        ) -> (Vec<String>, Option<RestState>) {
+            let mut s = HttpStream::with_limits(limits);
+            let mut log = Log::default();
+            let (rq, rs) = (pieces(request.len(), sizes), pieces(response.len(), sizes));
+            for i in 0..rq.len().max(rs.len()) {
+                for (dir, data, p) in [(C, request, rq.get(i)), (S, response, rs.get(i))] {
+                    if let Some(&(a, b)) = p {
+                        if fast {
+                            s.feed(dir, &data[a..b], &mut log);
+                        } else {
+                            s.feed_slow(dir, &data[a..b], &mut log);
+                        }
+                    }
+                }
+            }
+            let rest = s.at_rest();
+            s.close(C, &mut log);
+            s.close(S, &mut log);
+            (log.0, rest)
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(512))]
+            #[test]
+            fn fast_path_equals_the_machine(
+                request in atoms(),
+                response in atoms(),
+                sizes in prop::collection::vec(1usize..=20, 1..8),
+                small_limits in any::<bool>(),
+            ) {
+                let limits = if small_limits {
+                    Limits { max_line_len: 40, max_folds: 1, ..Limits::default() }.sanitized()
+                } else {
+                    Limits::default()
+                };
+                let fast = feed_all(limits, &request, &response, &sizes, true);
+                let slow = feed_all(limits, &request, &response, &sizes, false);
+                prop_assert_eq!(fast, slow);
+            }
+        }
+    }
 }
