@@ -101,6 +101,9 @@ struct FieldArena {
 
 impl FieldArena {
     const COMPACT_AT: usize = 64 * 1024;
+    /// What the first field reserves: the copied fields of a browser request are about
+    /// 300 bytes (host, URL, method, user agent, protocol).
+    const FIRST_RESERVE: usize = 512;
 
     fn get(&self, f: &Fields, which: Field) -> &[u8] {
         let (start, len) = f.0.get(which as usize).copied().unwrap_or_default();
@@ -119,8 +122,17 @@ impl FieldArena {
             self.bytes.truncate(start);
         }
         let value = value.get(..cap).unwrap_or(value);
+        // The first field reserves room for the fields of a few transactions at once: growing
+        // by doubling from empty cost a flow about seven `realloc`s, and glibc's `realloc`
+        // locks the arena a recycled block came from, which two sensor threads then fight over
+        // (BENCHMARKS.md, section 4).
+        let want = if self.bytes.capacity() == 0 {
+            value.len().max(Self::FIRST_RESERVE)
+        } else {
+            value.len()
+        };
         // A refused allocation leaves the field empty in the alert rather than aborting.
-        if self.bytes.try_reserve(value.len()).is_err() {
+        if self.bytes.try_reserve(want).is_err() {
             *slot = (0, 0);
             return;
         }
