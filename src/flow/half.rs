@@ -229,10 +229,11 @@ impl Half {
     /// The fast path of copy mode, for a piece that does not change the state of the
     /// machine beyond counting (a caller feeding a few bytes at a time): body bytes that do
     /// not end the body, bytes that continue a line of an element split across calls and
-    /// hold no LF, or a few bytes of a header field that do not end it. The piece is taken exactly as [`Half::run`] would take it, without the run
-    /// loop; see [`Absorbed`]. Returns [`Absorbed::No`], having changed nothing, when the
-    /// piece needs the full machine: it may end the body or the element, it passes the line
-    /// limit, the carry-over must grow, or the direction is between elements.
+    /// hold no LF, the first bytes of an element that they do not end, or a few bytes of a
+    /// header field that do not end it. The piece is taken exactly as [`Half::run`] would
+    /// take it, without the run loop; see [`Absorbed`]. Returns [`Absorbed::No`], having
+    /// changed nothing, when the piece needs the full machine: it may end the body or the
+    /// element, it passes the line limit, or the carry-over must grow.
     #[inline(always)]
     pub(crate) fn absorb<'a>(&mut self, limits: &Limits, input: &'a [u8]) -> Absorbed<'a> {
         if self.closed || input.is_empty() {
