@@ -251,7 +251,7 @@ impl Half {
                 State::UntilClose => State::UntilClose,
                 _ => return self.absorb_element_start(limits, input),
             };
-            self.msg.body_len += len;
+            self.msg.body_len = self.msg.body_len.saturating_add(len);
             return Absorbed::Body {
                 tx: self.msg.tx,
                 data: input,
@@ -537,7 +537,7 @@ impl Half {
         if data.is_empty() {
             return;
         }
-        self.msg.body_len += data.len() as u64;
+        self.msg.body_len = self.msg.body_len.saturating_add(data.len() as u64);
         sink.on_event(&Event::Body {
             tx: self.msg.tx,
             dir: self.dir,
@@ -1058,7 +1058,8 @@ impl Half {
         self.flag(Anomalies::GAP);
         match self.state {
             State::Body { remaining } | State::ChunkData { remaining } if len <= remaining => {
-                self.msg.body_len += len;
+                // Gap lengths come from the caller (any u64): the count saturates.
+                self.msg.body_len = self.msg.body_len.saturating_add(len);
                 let left = remaining - len;
                 self.state = match self.state {
                     State::Body { .. } if left == 0 => {
@@ -1070,7 +1071,7 @@ impl Half {
                     _ => State::ChunkData { remaining: left },
                 };
             }
-            State::UntilClose => self.msg.body_len += len,
+            State::UntilClose => self.msg.body_len = self.msg.body_len.saturating_add(len),
             State::Tunnel => {}
             State::AwaitConnect => {
                 // The held bytes are no longer contiguous with what follows.

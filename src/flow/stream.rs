@@ -895,6 +895,22 @@ mod tests {
         assert_eq!(req(&a[0]).body, b"abcdefghijklmnop");
     }
 
+    #[test]
+    fn gap_lengths_saturate_the_body_count() {
+        // Found by the ffi_sequence fuzzer: gap lengths are the caller's (any u64), and two
+        // huge gaps in a body delimited by the close overflowed the body count.
+        let mut s = HttpStream::new();
+        let mut c = Collector::new();
+        s.feed(C, b"GET / HTTP/1.1\r\nHost: a\r\n\r\n", &mut c);
+        s.feed(S, b"HTTP/1.1 200 OK\r\n\r\nbody", &mut c);
+        s.gap(S, u64::MAX, &mut c);
+        s.gap(S, u64::MAX, &mut c);
+        s.close(C, &mut c);
+        s.close(S, &mut c);
+        let txs = c.into_transactions();
+        assert_eq!(resp(&txs[0]).body_len, u64::MAX);
+    }
+
     /// The small-piece fast path ([`HttpStream::absorb`]) against the full machine alone: fed
     /// the same pieces, both give the same events, piece for piece (body pieces included),
     /// and end in the same rest state. Pieces of 1 to 20 bytes, from atoms that reach every
