@@ -657,11 +657,7 @@ impl Detection {
         if dir != Direction::ToClient {
             return;
         }
-        // A response belongs to the oldest transaction: the front, nearly always.
-        let st = match self.live.front_mut() {
-            Some(st) if st.id == tx => Some(st),
-            _ => self.live.iter_mut().find(|st| st.id == tx),
-        };
+        let st = self.live_index(tx).and_then(|i| self.live.get_mut(i));
         if let Some(st) = st.filter(|st| !st.credentials.is_done()) {
             st.credentials.feed(data);
         }
