@@ -264,10 +264,18 @@ impl Half {
         };
         // Where the scanner will be after the piece: `None` when the piece only extends the
         // current line; otherwise a header field that the piece does not end (its LF, whose
-        // next byte decides, or a continuation line's first bytes), found by scanning a copy.
+        // next byte decides, or a continuation line's first bytes), found by stepping a copy
+        // over a single byte or scanning a copy over a short piece.
         let scanned = if !has_lf && p.scanner.continues_line() {
             None
-        } else if !p.handled && input.len() <= SHORT_PIECE && p.scanner.may_continue_field(input) {
+        } else if p.handled {
+            return Absorbed::No;
+        } else if let [byte] = input {
+            match p.scanner.stepped(*byte) {
+                Some(scanner) => Some(scanner),
+                None => return Absorbed::No,
+            }
+        } else if input.len() <= SHORT_PIECE && p.scanner.may_continue_field(input) {
             match p.scanner.scanned_past(input) {
                 Some(scanner) => Some(scanner),
                 None => return Absorbed::No,
@@ -313,7 +321,12 @@ impl Half {
         {
             return Absorbed::No;
         }
-        let Some(scanner) = Scanner::new(kind, limits.max_folds).scanned_past(input) else {
+        let scanner = Scanner::new(kind, limits.max_folds);
+        let scanned = match input {
+            [byte] => scanner.stepped(*byte),
+            _ => scanner.scanned_past(input),
+        };
+        let Some(scanner) = scanned else {
             return Absorbed::No;
         };
         self.carry.extend_from_slice(input);
