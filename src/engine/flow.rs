@@ -652,12 +652,17 @@ impl Detection {
     #[inline(never)]
     fn body(&mut self, dir: Direction, tx: TxId, data: &[u8]) {
         if let Some(r) = self.recorder.as_mut() {
-            r.on_event(&Event::Body { tx, dir, data });
+            record_body(r, dir, tx, data);
         }
         if dir != Direction::ToClient {
             return;
         }
-        let st = self.live_index(tx).and_then(|i| self.live.get_mut(i));
+        // Responses answer requests in order, so a response body nearly always belongs to the
+        // oldest live transaction: the front is looked at before `live_index`'s search.
+        let st = match self.live.front_mut() {
+            Some(front) if front.id == tx => Some(front),
+            _ => self.live_index(tx).and_then(|i| self.live.get_mut(i)),
+        };
         if let Some(st) = st.filter(|st| !st.credentials.is_done()) {
             st.credentials.feed(data);
         }
@@ -952,4 +957,12 @@ fn target_authority(target: &[u8]) -> Option<&[u8]> {
         RequestTarget::Authority(a) => Some(a),
         _ => None,
     }
+}
+
+/// Records a body piece for the transaction log. Out of line and cold: most engines record
+/// nothing, and the body fast path (one call per piece) should not carry its registers.
+#[cold]
+#[inline(never)]
+fn record_body(recorder: &mut Collector, dir: Direction, tx: TxId, data: &[u8]) {
+    recorder.on_event(&Event::Body { tx, dir, data });
 }
