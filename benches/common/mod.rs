@@ -704,7 +704,14 @@ pub fn flow_corpus(name: &str, requests: usize) -> Option<FlowCorpus> {
 // ------------------------------------------------------------------------------------------
 
 /// Kinds of packets that are not candidates for detection.
-pub const FRAME_KINDS: &[&str] = &["udp-dns", "icmp-echo", "arp", "tcp-ack", "tcp-tls"];
+pub const FRAME_KINDS: &[&str] = &[
+    "udp-dns",
+    "icmp-echo",
+    "arp",
+    "tcp-ack",
+    "tcp-ack-flow",
+    "tcp-tls",
+];
 
 /// Flows in the table while packets are measured ([`populated_tracker`]).
 pub const BACKGROUND_FLOWS: usize = 4096;
@@ -777,6 +784,9 @@ fn tcp(sport: u16, dport: u16, seq: u32, flags: u8, payload: &[u8]) -> Vec<u8> {
 /// - `icmp-echo`: an echo request to a public host;
 /// - `arp`: an ARP request (no IP);
 /// - `tcp-ack`: a bare ACK (no SYN, no payload) to a public host on 443, no flow known;
+/// - `tcp-ack-flow`: a bare ACK of a connection the tracker holds (the client side of the
+///   first [`BACKGROUND_FLOWS`] `tcp-syn` frames: the same addresses and ports), the
+///   commonest segment on a real link;
 /// - `tcp-syn`: a SYN to a public host on 80 (a flow each: the background the others are
 ///   measured against, so that the flow table is not empty);
 /// - `tcp-tls`: TLS application data on 64 connections to public hosts on 443: payload
@@ -815,6 +825,10 @@ pub fn frames(kind: &str, n: usize) -> Vec<Vec<u8>> {
                 }
                 "tcp-ack" => {
                     let t = tcp(40_000 + (i % 20_000) as u16, 443, i as u32, 0x10, &[]);
+                    ethernet(0x0800, &ipv4(6, client, public, &t), i)
+                }
+                "tcp-ack-flow" => {
+                    let t = tcp(40_000 + (i % 20_000) as u16, 80, i as u32 + 1, 0x10, &[]);
                     ethernet(0x0800, &ipv4(6, client, public, &t), i)
                 }
                 "tcp-syn" => {

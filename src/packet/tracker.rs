@@ -559,19 +559,23 @@ impl Tracker {
                 return out;
             }
             QuickClass::BareTcp(q)
-                if !is_metadata_address(q.src)
-                    && !is_metadata_address(q.dst)
-                    && !self.map.contains_key(&NormKey::new(
-                        (q.src, q.src_port),
-                        (q.dst, q.dst_port),
-                        Transport::Tcp,
-                        q.vlans,
-                    )) =>
+                if !is_metadata_address(q.src) && !is_metadata_address(q.dst) =>
             {
-                // Without SYN or payload, TCP makes no flow (see `new_key`).
-                self.stats.untracked += 1;
-                out.alerts_pending = self.alerts.len();
-                return out;
+                let nkey = NormKey::new(
+                    (q.src, q.src_port),
+                    (q.dst, q.dst_port),
+                    Transport::Tcp,
+                    q.vlans,
+                );
+                let Some(&idx) = self.map.get(&nkey) else {
+                    // Without SYN or payload, TCP makes no flow (see `new_key`).
+                    self.stats.untracked += 1;
+                    out.alerts_pending = self.alerts.len();
+                    return out;
+                };
+                // A segment of a known flow (most ACKs): the full way, without a second
+                // look-up for the flow just found.
+                return self.decoded_packet(engine, frame, link, ts_us, out, Some((nkey, idx)));
             }
             QuickClass::NotIp(e) => {
                 self.stats.decode_errors.add(e.kind);
@@ -581,11 +585,12 @@ impl Tracker {
             }
             _ => {}
         }
-        self.decoded_packet(engine, frame, link, ts_us, out)
+        self.decoded_packet(engine, frame, link, ts_us, out, None)
     }
 
     /// Everything but the fast path: kept out of line so that the fast path stays a small
-    /// function (its prologue and register saves are part of every packet's cost).
+    /// function (its prologue and register saves are part of every packet's cost). `found`
+    /// is the flow the fast path already looked up for this frame, with its key.
     #[inline(never)]
     fn decoded_packet(
         &mut self,
@@ -594,6 +599,7 @@ impl Tracker {
         link: LinkType,
         ts_us: u64,
         mut out: PacketOutcome,
+        found: Option<(NormKey, u32)>,
     ) -> PacketOutcome {
         match decode(frame, link) {
             Err(e) => {
@@ -612,12 +618,12 @@ impl Tracker {
                     header_only: false,
                 };
                 match pkt.ip.fragment {
-                    None => self.handle(engine, &view, ts_us, &mut out),
+                    None => self.handle(engine, &view, ts_us, &mut out, found),
                     Some(f) => {
                         out.action = FlowAction::FragmentHeld;
                         if f.is_first() && !matches!(view.l4, Layer4::Fragment) {
                             view.header_only = true;
-                            self.handle(engine, &view, ts_us, &mut out);
+                            self.handle(engine, &view, ts_us, &mut out, None);
                             out.action = FlowAction::FragmentHeld;
                         }
                         let key = FragmentKey {
@@ -634,7 +640,7 @@ impl Tracker {
                                     view.protocol = protocol;
                                     view.l4 = l4;
                                     view.header_only = false;
-                                    self.handle(engine, &view, ts_us, &mut out);
+                                    self.handle(engine, &view, ts_us, &mut out, None);
                                 }
                                 Err(e) => {
                                     self.stats.decode_errors.add(e.kind);
@@ -749,7 +755,16 @@ impl Tracker {
         self.defrag.expire(u64::MAX);
     }
 
-    fn handle(&mut self, engine: &Engine, v: &View<'_>, ts: u64, out: &mut PacketOutcome) {
+    /// Finds or creates the packet's flow and feeds it. `found`: a look-up already made for
+    /// this packet (used when its key is this packet's key).
+    fn handle(
+        &mut self,
+        engine: &Engine,
+        v: &View<'_>,
+        ts: u64,
+        out: &mut PacketOutcome,
+        found: Option<(NormKey, u32)>,
+    ) {
         let (transport, sport, dport, tcp) = match v.l4 {
             Layer4::Tcp(t) => (Transport::Tcp, t.src_port, t.dst_port, Some(t)),
             Layer4::Udp(u) => (Transport::Udp, u.src_port, u.dst_port, None),
@@ -775,7 +790,10 @@ impl Tracker {
             return;
         }
         let nkey = NormKey::new((v.src, sport), (v.dst, dport), transport, v.vlans);
-        let mut idx = self.map.get(&nkey).copied();
+        let mut idx = match found {
+            Some((key, i)) if key == nkey => Some(i),
+            _ => self.map.get(&nkey).copied(),
+        };
         if let (Some(i), Some(seg)) = (idx, tcp) {
             if !v.header_only && self.is_new_connection(i, v, &seg) {
                 self.stats.flows_reused += 1;
