@@ -13,6 +13,7 @@
 //! | `chunk-ext` | `POST /upload`, `Host: a`, `Transfer-Encoding: chunked` | chunk `1;ext=aaa…` (100-byte extension) CRLF `x` CRLF | `0` CRLF CRLF |
 //! | `tiny-headers` | `GET /latest/meta-data/` request line, `Host: 169.254.169.254` | `a:b` CRLF | CRLF |
 //! | `tiny-requests` | – | `GET / HTTP/1.1`, `Host: a`, CRLF | – |
+//! | `body` ([`FLOOR`], not an attack) | `POST /upload`, `Host: a`, `Content-Length: 999999999999` | `a` | – |
 
 // The bench and the test each use a different subset.
 #![allow(dead_code)]
@@ -30,6 +31,12 @@ pub const PATTERNS: [&str; 5] = [
     "tiny-headers",
     "tiny-requests",
 ];
+
+/// A stream that is not among [`PATTERNS`]: one request whose body (a Content-Length that
+/// the stream never reaches) is the rest of the stream. Fed a byte per call it takes the
+/// cheapest path a call can take (body bytes of a request, which detection does not read),
+/// so its cost per call is the floor under every pattern's byte-at-a-time cost.
+pub const FLOOR: &str = "body";
 
 /// Bytes of the chunk extension of each `chunk-ext` chunk (`;ext=` included).
 pub const CHUNK_EXT_LEN: usize = 100;
@@ -67,6 +74,12 @@ pub fn parts(pattern: &str) -> Option<(Vec<u8>, Vec<u8>, Vec<u8>)> {
             b"\r\n",
         ),
         "tiny-requests" => (b"", b"GET / HTTP/1.1\r\nHost: a\r\n\r\n".to_vec(), b""),
+        // Not an attack: the reference for the cost of a call (see [`FLOOR`]).
+        FLOOR => (
+            b"POST /upload HTTP/1.1\r\nHost: a\r\nContent-Length: 999999999999\r\n\r\n",
+            b"a".to_vec(),
+            b"",
+        ),
         _ => return None,
     };
     Some((head.to_vec(), unit, tail.to_vec()))
