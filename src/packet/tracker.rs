@@ -1305,6 +1305,49 @@ mod tests {
         assert_ne!(k(v4), k(mapped));
     }
 
+    /// A bare segment of a known flow goes the full way with the slot the fast path found:
+    /// each side's ACK finds the flow, in its direction, and updates it.
+    #[test]
+    fn bare_segments_of_a_known_flow_find_it() {
+        let engine = Engine::default();
+        let mut t = Tracker::default();
+        let syn = t.packet(
+            &engine,
+            &tcp4((HOST, 40000), (WEB, 80), 1, 0x02, b""),
+            LinkType::Raw,
+            1,
+        );
+        assert_eq!(syn.action, FlowAction::Created);
+        for (frame, dir, ts) in [
+            (
+                tcp4((WEB, 80), (HOST, 40000), 9, 0x10, b""),
+                Direction::ToClient,
+                2,
+            ),
+            (
+                tcp4((HOST, 40000), (WEB, 80), 2, 0x10, b""),
+                Direction::ToServer,
+                3,
+            ),
+        ] {
+            let out = t.packet(&engine, &frame, LinkType::Raw, ts);
+            assert_eq!(out.action, FlowAction::Existing);
+            assert_eq!(out.direction, Some(dir));
+            t.check();
+        }
+        let e = t.slab.iter().flatten().next().expect("the flow");
+        assert_eq!(e.last_seen_us, 3, "the flow was updated by the last ACK");
+        // An ACK of no flow stays untracked.
+        let stray = t.packet(
+            &engine,
+            &tcp4((HOST, 40001), (WEB, 80), 2, 0x10, b""),
+            LinkType::Raw,
+            4,
+        );
+        assert_eq!(stray.action, FlowAction::Untracked);
+        assert_eq!(t.flow_count(), 1);
+    }
+
     #[test]
     fn orientation_without_syn() {
         let engine = Engine::default();
