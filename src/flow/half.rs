@@ -102,6 +102,12 @@ struct Message {
 }
 
 impl Message {
+    /// Counts `n` more body bytes. Saturating: gap lengths come from the caller (any u64).
+    #[inline]
+    fn count_body(&mut self, n: u64) {
+        self.body_len = self.body_len.saturating_add(n);
+    }
+
     fn idle() -> Message {
         Message {
             active: false,
@@ -251,7 +257,7 @@ impl Half {
                 State::UntilClose => State::UntilClose,
                 _ => return self.absorb_element_start(limits, input),
             };
-            self.msg.body_len = self.msg.body_len.saturating_add(len);
+            self.msg.count_body(len);
             return Absorbed::Body {
                 tx: self.msg.tx,
                 data: input,
@@ -550,7 +556,7 @@ impl Half {
         if data.is_empty() {
             return;
         }
-        self.msg.body_len = self.msg.body_len.saturating_add(data.len() as u64);
+        self.msg.count_body(data.len() as u64);
         sink.on_event(&Event::Body {
             tx: self.msg.tx,
             dir: self.dir,
@@ -1071,8 +1077,7 @@ impl Half {
         self.flag(Anomalies::GAP);
         match self.state {
             State::Body { remaining } | State::ChunkData { remaining } if len <= remaining => {
-                // Gap lengths come from the caller (any u64): the count saturates.
-                self.msg.body_len = self.msg.body_len.saturating_add(len);
+                self.msg.count_body(len);
                 let left = remaining - len;
                 self.state = match self.state {
                     State::Body { .. } if left == 0 => {
@@ -1084,7 +1089,7 @@ impl Half {
                     _ => State::ChunkData { remaining: left },
                 };
             }
-            State::UntilClose => self.msg.body_len = self.msg.body_len.saturating_add(len),
+            State::UntilClose => self.msg.count_body(len),
             State::Tunnel => {}
             State::AwaitConnect => {
                 // The held bytes are no longer contiguous with what follows.
