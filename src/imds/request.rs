@@ -87,14 +87,14 @@ fn aws_path(path: &[u8]) -> AwsPath {
     match category {
         b"api" if latest && segs.next() == Some(&b"token"[..]) => AwsPath::Token,
         b"meta-data" => {
-            let rest: Vec<&[u8]> = segs.take(3).collect();
+            // The next two segments, without collecting them (this runs for every request
+            // to a metadata path).
             let credentials = matches!(
-                rest.as_slice(),
-                [
-                    b"iam",
-                    b"security-credentials" | b"security-credentials-extended",
-                    ..
-                ] | [b"identity-credentials", ..]
+                (segs.next(), segs.next()),
+                (
+                    Some(b"iam"),
+                    Some(b"security-credentials" | b"security-credentials-extended")
+                ) | (Some(b"identity-credentials"), _)
             );
             AwsPath::Metadata { credentials }
         }
