@@ -15,6 +15,7 @@ use crate::imds::{Indicators, Provider};
 use crate::key::FlowKey;
 use crate::normalize::{split_target, RequestTarget};
 use std::collections::VecDeque;
+use std::fmt::Write;
 
 /// What detection keeps of one transaction until its verdict.
 #[derive(Debug, Clone)]
@@ -70,7 +71,14 @@ impl TxState {
         self.status = None;
         self.anomalies = Anomalies::empty();
         self.credentials = CredentialScanner::new(limit);
-        self.response_evidence.clear();
+        self.matcher.strings.give_all(&mut self.response_evidence);
+    }
+
+    /// Adds a statement about the response, in a string from the transaction's pool.
+    fn note_response(&mut self, statement: &str) {
+        let mut s = self.matcher.strings.take();
+        s.push_str(statement);
+        self.response_evidence.push(s);
     }
 }
 
@@ -161,16 +169,18 @@ impl FieldArena {
         self.bytes = kept;
     }
 
-    /// The fields as an alert's owned copy.
-    fn http_info(&self, f: &Fields) -> HttpInfo {
-        HttpInfo {
-            hostname: self.get(f, Field::Hostname).to_vec(),
-            url: self.get(f, Field::Url).to_vec(),
-            method: self.get(f, Field::Method).to_vec(),
-            user_agent: self.get(f, Field::UserAgent).to_vec(),
-            protocol: self.get(f, Field::Protocol).to_vec(),
-            status: None,
-            normalized_path: None,
+    /// Copies the fields into an alert's `http`, reusing the capacity its vectors have (an
+    /// alert that came back to the flow keeps them: see [`Flow::pop_alert_into`]).
+    fn fill_http_info(&self, f: &Fields, http: &mut HttpInfo) {
+        for (to, which) in [
+            (&mut http.hostname, Field::Hostname),
+            (&mut http.url, Field::Url),
+            (&mut http.method, Field::Method),
+            (&mut http.user_agent, Field::UserAgent),
+            (&mut http.protocol, Field::Protocol),
+        ] {
+            to.clear();
+            to.extend_from_slice(self.get(f, which));
         }
     }
 }
@@ -205,6 +215,7 @@ impl TxState {
     /// Heap bytes the state owns (besides its own size).
     fn heap_bytes(&self) -> usize {
         strings_heap_bytes(&self.matcher.evidence)
+            + self.matcher.strings.heap_bytes()
             + self
                 .matcher
                 .normalized_path
@@ -329,6 +340,7 @@ impl Busy {
                 spare: Vec::new(),
                 judged: VecDeque::new(),
                 alerts: VecDeque::new(),
+                returned: Vec::new(),
                 stats: parked.stats(),
                 smuggling_seen: parked.smuggling_seen,
                 http_alert_raised: parked.http_alert_raised,
@@ -356,6 +368,9 @@ struct Detection {
     /// its response) must not start them again.
     judged: VecDeque<TxId>,
     alerts: VecDeque<Alert>,
+    /// Alerts the caller gave back ([`Flow::pop_alert_into`]): the next alerts are built in
+    /// their buffers (HTTP fields, evidence list and statements).
+    returned: Vec<Alert>,
     stats: FlowStats,
     /// A message of this flow had smuggling-grade anomalies: later metadata requests on it
     /// may be hidden ones.
@@ -545,6 +560,35 @@ impl Flow {
         self.busy.as_mut()?.det.alerts.pop_front()
     }
 
+    /// The next alert, oldest first, put in `out`; whatever `out` held goes back to the flow,
+    /// whose next alerts are built in its buffers. Returns whether there was one (`out` is
+    /// left as it was when not).
+    ///
+    /// A sensor that takes every alert this way, always through the same `out`, makes
+    /// alerting traffic allocate nothing in steady state either: HTTP fields, evidence list
+    /// and statements are written into capacity that earlier alerts left. ([`Flow::pop_alert`]
+    /// and [`Flow::drain_alerts`] hand the alert over for good, so the next one is built
+    /// anew.)
+    pub fn pop_alert_into(&mut self, out: &mut Alert) -> bool {
+        let Some(det) = self.busy.as_mut().map(|b| &mut b.det) else {
+            return false;
+        };
+        let Some(next) = det.alerts.pop_front() else {
+            return false;
+        };
+        det.give_back(std::mem::replace(out, next));
+        true
+    }
+
+    /// Gives an alert the caller is done with back to the flow: its next alert is built in
+    /// the alert's buffers (what [`Flow::pop_alert_into`] does with the alert it replaces).
+    /// A flow keeps two at most, and none while it is compact.
+    pub fn give_back(&mut self, alert: Alert) {
+        if let Some(b) = self.busy.as_mut() {
+            b.det.give_back(alert);
+        }
+    }
+
     /// How many alerts are waiting. Inline: a sensor asks after every `feed`.
     #[inline]
     pub fn pending_alerts(&self) -> usize {
@@ -590,13 +634,18 @@ impl Flow {
             .chain(&det.spare)
             .map(TxState::heap_bytes)
             .sum();
-        let alerts: usize = det.alerts.iter().map(alert_heap_bytes).sum();
+        let alerts: usize = det
+            .alerts
+            .iter()
+            .chain(&det.returned)
+            .map(alert_heap_bytes)
+            .sum();
         size_of::<Busy>()
             + det.arena.bytes.capacity()
             + busy.http.heap_bytes()
             + (det.live.capacity() + det.spare.capacity()) * size_of::<TxState>()
             + states
-            + det.alerts.capacity() * size_of::<Alert>()
+            + (det.alerts.capacity() + det.returned.capacity()) * size_of::<Alert>()
             + alerts
             + det.judged.capacity() * size_of::<TxId>()
             + det.recorder.as_ref().map_or(0, |r| r.heap_bytes())
@@ -732,31 +781,43 @@ impl Detection {
                 .provider
                 .or(dest.map(|d| d.provider))
                 .unwrap_or(Provider::Aws);
-            let mut evidence =
-                Vec::with_capacity(3 + st.matcher.evidence.len() + st.response_evidence.len());
+            // The buffers of an alert the caller gave back, when there is one: its
+            // statements go to this transaction's pool, its HTTP vectors are refilled.
+            let (mut evidence, mut http) = match self.returned.pop() {
+                Some(mut old) => {
+                    st.matcher.strings.give_all(&mut old.evidence);
+                    (old.evidence, old.http.unwrap_or_default())
+                }
+                None => (Vec::with_capacity(8), HttpInfo::default()),
+            };
             if let Some(d) = dest {
-                evidence.push(format!(
+                let mut s = st.matcher.strings.take();
+                let _ = write!(
+                    s,
                     "destination {} is the {} metadata endpoint",
                     key.dst_ip,
                     d.provider.as_str()
-                ));
+                );
+                evidence.push(s);
             }
             // Moved, not copied: the transaction state is reset before its next use.
             evidence.append(&mut st.matcher.evidence);
             evidence.append(&mut st.response_evidence);
             if indicators.intersects(Indicators::RESPONDER) {
                 if let Some(ttl) = self.responder.ttl.filter(|&t| t != 1) {
-                    evidence.push(format!(
-                        "responder TTL {ttl} (the real IMDS answers with 1)"
-                    ));
+                    let mut s = st.matcher.strings.take();
+                    let _ = write!(s, "responder TTL {ttl} (the real IMDS answers with 1)");
+                    evidence.push(s);
                 }
             }
             if indicators.contains(Indicators::FRAMING_ANOMALY) {
-                evidence.push("smuggling-grade HTTP anomalies on this flow".into());
+                let mut s = st.matcher.strings.take();
+                s.push_str("smuggling-grade HTTP anomalies on this flow");
+                evidence.push(s);
             }
-            let mut http = self.arena.http_info(&st.fields);
+            self.arena.fill_http_info(&st.fields, &mut http);
             http.status = st.status;
-            http.normalized_path = st.matcher.normalized_path.clone();
+            http.normalized_path = st.matcher.normalized_path.take();
             let alert = Alert {
                 timestamp_us: self.now_us,
                 key: *key,
@@ -801,6 +862,15 @@ impl Detection {
             anomalies: Anomalies::empty(),
         };
         self.push(engine, alert);
+    }
+
+    /// Keeps an alert the caller is done with, for the next alert to be built in its
+    /// buffers. Two are enough: a sensor takes the alerts of a call before the next one, and
+    /// a call rarely gives more than one verdict.
+    fn give_back(&mut self, alert: Alert) {
+        if self.returned.len() < 2 {
+            self.returned.push(alert);
+        }
     }
 
     fn push(&mut self, engine: &Engine, alert: Alert) {
@@ -891,8 +961,7 @@ impl EventSink for DetectionSink<'_> {
                 ..
             } if header.is(b"server") && is_imds_server(header.value) => {
                 st.response |= Indicators::RESP_IMDS_SERVER;
-                st.response_evidence
-                    .push("response header Server: EC2ws".into());
+                st.note_response("response header Server: EC2ws");
             }
             Event::MessageComplete {
                 dir: Direction::ToServer,
@@ -927,14 +996,12 @@ impl EventSink for DetectionSink<'_> {
                 }
                 if st.status == Some(200) && st.matcher.token_request {
                     st.response |= Indicators::RESP_TOKEN_GRANTED;
-                    st.response_evidence
-                        .push("token request answered 200: a token was granted".into());
+                    st.note_response("token request answered 200: a token was granted");
                 }
                 if st.credentials.found() {
                     st.response |= Indicators::RESP_CREDENTIALS;
-                    st.response_evidence.push(
-                        "response body is a credential document (AccessKeyId, SecretAccessKey, Token)"
-                            .into(),
+                    st.note_response(
+                        "response body is a credential document (AccessKeyId, SecretAccessKey, Token)",
                     );
                 }
                 st.response_done = true;

@@ -79,3 +79,84 @@ impl Alert {
         matches!(self.decision, Decision::Suppressed { .. })
     }
 }
+
+/// Strings kept for the next evidence statements, so that a flow whose alerts come back
+/// to it ([`crate::engine::Flow::pop_alert_into`]) writes each statement into the capacity
+/// an earlier one left instead of allocating: alerting traffic, too, allocates nothing in
+/// steady state.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct StringPool {
+    spare: Vec<String>,
+}
+
+impl StringPool {
+    /// Most strings kept: a transaction's alert carries at most a dozen statements.
+    const MAX: usize = 16;
+    /// The capacity of a new string: room for every statement of a well-formed request
+    /// (the longest, a credentials path with a role name, is about 80 bytes), so that one
+    /// allocation makes it, and a string reused for another statement need not grow.
+    const NEW_CAPACITY: usize = 128;
+
+    /// An empty string, with the capacity of a returned one when there is one.
+    pub(crate) fn take(&mut self) -> String {
+        match self.spare.pop() {
+            Some(mut s) => {
+                s.clear();
+                s
+            }
+            None => String::with_capacity(Self::NEW_CAPACITY),
+        }
+    }
+
+    /// Takes back every string of `from`, which is left empty (its capacity kept). Past
+    /// [`StringPool::MAX`] they are freed.
+    pub(crate) fn give_all(&mut self, from: &mut Vec<String>) {
+        for s in from.drain(..) {
+            if self.spare.len() >= Self::MAX {
+                break;
+            }
+            self.spare.push(s);
+        }
+    }
+
+    /// Heap bytes held.
+    pub(crate) fn heap_bytes(&self) -> usize {
+        self.spare.capacity() * size_of::<String>()
+            + self.spare.iter().map(String::capacity).sum::<usize>()
+    }
+}
+
+#[cfg(test)]
+mod pool_tests {
+    use super::StringPool;
+
+    #[test]
+    fn a_returned_string_is_handed_out_empty_with_its_capacity() {
+        let mut pool = StringPool::default();
+        let mut given = vec![String::with_capacity(64), "old".to_string()];
+        let caps: Vec<usize> = given.iter().map(String::capacity).collect();
+        pool.give_all(&mut given);
+        assert!(given.is_empty());
+        let (a, b) = (pool.take(), pool.take());
+        assert!(a.is_empty() && b.is_empty());
+        let mut got = vec![a.capacity(), b.capacity()];
+        got.sort_unstable();
+        let mut want = caps;
+        want.sort_unstable();
+        assert_eq!(got, want);
+        assert_eq!(
+            pool.take().capacity(),
+            StringPool::NEW_CAPACITY,
+            "an empty pool hands out new strings"
+        );
+    }
+
+    #[test]
+    fn the_pool_is_bounded() {
+        let mut pool = StringPool::default();
+        let mut many: Vec<String> = (0..40).map(|i| i.to_string()).collect();
+        pool.give_all(&mut many);
+        assert!(many.is_empty(), "the rest are freed, not left behind");
+        assert_eq!(pool.spare.len(), StringPool::MAX);
+    }
+}

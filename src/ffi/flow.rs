@@ -422,12 +422,18 @@ pub unsafe extern "C" fn imdsguard_flow_next_event(
     // SAFETY: per this function's contract.
     unsafe {
         guard_poisonable(flow, |f| {
-            let Some(alert) = f.flow.pop_alert() else {
-                return IMDSGUARD_NO_EVENT;
+            // The alert last taken goes back to the flow, whose next alert reuses its buffers.
+            let taken = match f.current.as_mut() {
+                Some(current) => f.flow.pop_alert_into(current),
+                None => f.flow.pop_alert().map(|a| f.current = Some(a)).is_some(),
             };
-            let event = event_of(f.current.insert(alert));
-            out.write(event);
-            IMDSGUARD_OK
+            match f.current.as_ref().filter(|_| taken) {
+                Some(current) => {
+                    out.write(event_of(current));
+                    IMDSGUARD_OK
+                }
+                None => IMDSGUARD_NO_EVENT,
+            }
         })
     }
 }

@@ -9,10 +9,13 @@ use super::targets::{
     HEADER_SIGNS, PATH_PREFIXES,
 };
 use super::{Indicators, Provider};
+use crate::event::StringPool;
+use crate::flow::transaction::push_display_bytes;
 use crate::http::{Header, RequestLine};
 use crate::normalize::{
     normalize_path, parse_authority, split_target, HostFlags, HostName, PathFlags, RequestTarget,
 };
+use std::fmt::Write;
 
 /// Path flags that are evasions rather than ordinary spelling.
 const EVASIVE_PATH: PathFlags = PathFlags::PERCENT_DECODED
@@ -116,6 +119,18 @@ fn is_dated_version(s: &[u8]) -> bool {
             }))
 }
 
+/// Appends ` (a,b)`: the names of the evasion flags, lower case, as the evidence shows them.
+fn push_flag_names<'a>(s: &mut String, names: impl Iterator<Item = &'a str>) {
+    s.push_str(" (");
+    for (i, name) in names.enumerate() {
+        if i > 0 {
+            s.push(',');
+        }
+        s.extend(name.chars().map(|c| c.to_ascii_lowercase()));
+    }
+    s.push(')');
+}
+
 /// Evidence gathered from one request.
 #[derive(Debug, Clone, Default)]
 pub struct RequestMatcher {
@@ -136,6 +151,9 @@ pub struct RequestMatcher {
     /// The normalised path, kept only when it differs from the raw target and matched.
     pub normalized_path: Option<Vec<u8>>,
     host_seen: bool,
+    /// Strings for the statements of the next requests (and for the response side's, which
+    /// the engine writes for the same transaction).
+    pub(crate) strings: StringPool,
 }
 
 impl RequestMatcher {
@@ -148,7 +166,7 @@ impl RequestMatcher {
         self.token_request = false;
         self.put = false;
         self.path_rewritten = false;
-        self.evidence.clear();
+        self.strings.give_all(&mut self.evidence);
         self.normalized_path = None;
         self.host_seen = false;
     }
@@ -192,11 +210,11 @@ impl RequestMatcher {
             }
         } else if h.is(b"x-aws-ec2-metadata-token") {
             self.indicators |= Indicators::HDR_TOKEN;
-            self.note("header X-aws-ec2-metadata-token".into());
+            self.note(|s| s.push_str("header X-aws-ec2-metadata-token"));
         } else if h.is(b"x-aws-ec2-metadata-token-ttl-seconds") {
             self.indicators |= Indicators::HDR_TOKEN_TTL;
             self.token_request = true;
-            self.note("header X-aws-ec2-metadata-token-ttl-seconds".into());
+            self.note(|s| s.push_str("header X-aws-ec2-metadata-token-ttl-seconds"));
         } else {
             for sign in HEADER_SIGNS {
                 if h.is(sign.name)
@@ -215,9 +233,12 @@ impl RequestMatcher {
         }
     }
 
-    fn note(&mut self, s: String) {
+    /// Adds a statement, written by `write` into a string from the pool.
+    fn note(&mut self, write: impl FnOnce(&mut String)) {
         // Bounded: an alert carries a handful of statements, not a log.
         if self.evidence.len() < 8 {
+            let mut s = self.strings.take();
+            write(&mut s);
             self.evidence.push(s);
         }
     }
@@ -263,22 +284,18 @@ impl RequestMatcher {
                 self.indicators |= Indicators::EVASION;
                 self.path_rewritten = true;
                 self.normalized_path = Some(path.to_vec());
-                let flags: Vec<String> = evasive
-                    .iter_names()
-                    .map(|(n, _)| n.to_ascii_lowercase())
-                    .collect();
-                self.note(format!(
-                    "path {} normalised from {} ({})",
-                    crate::flow::transaction::display_bytes(path),
-                    crate::flow::transaction::display_bytes(raw),
-                    flags.join(",")
-                ));
+                self.note(|s| {
+                    s.push_str("path ");
+                    push_display_bytes(s, path);
+                    s.push_str(" normalised from ");
+                    push_display_bytes(s, raw);
+                    push_flag_names(s, evasive.iter_names().map(|(n, _)| n));
+                });
             } else if class != AwsPath::None {
-                // One allocation per statement: the common ones are built in place.
-                let mut s = String::with_capacity(5 + path.len());
-                s.push_str("path ");
-                crate::flow::transaction::push_display_bytes(&mut s, path);
-                self.note(s);
+                self.note(|s| {
+                    s.push_str("path ");
+                    push_display_bytes(s, path);
+                });
             }
         }
     }
@@ -298,33 +315,29 @@ impl RequestMatcher {
         self.indicators |= e.indicator;
         self.provider_by_host = Some(e.provider);
         let evasive = auth.flags & EVASIVE_HOST;
-        if evasive.is_empty() {
-            use std::fmt::Write;
-            let mut s = String::with_capacity(what.len() + 48);
-            s.push_str(what);
-            s.push_str(" names ");
-            match &auth.host {
-                HostName::Ip(ip) => {
-                    let _ = write!(s, "{ip}");
-                }
-                HostName::Name(n) => crate::flow::transaction::push_display_bytes(&mut s, n),
+        let host = &auth.host;
+        let show_host = |s: &mut String| match host {
+            HostName::Ip(ip) => {
+                let _ = write!(s, "{ip}");
             }
-            self.note(s);
+            HostName::Name(n) => push_display_bytes(s, n),
+        };
+        if evasive.is_empty() {
+            self.note(|s| {
+                s.push_str(what);
+                s.push_str(" names ");
+                show_host(s);
+            });
         } else {
-            let shown = match &auth.host {
-                HostName::Ip(ip) => ip.to_string(),
-                HostName::Name(n) => crate::flow::transaction::display_bytes(n),
-            };
             self.indicators |= Indicators::EVASION;
-            let flags: Vec<String> = evasive
-                .iter_names()
-                .map(|(n, _)| n.to_ascii_lowercase())
-                .collect();
-            self.note(format!(
-                "{what} {} is {shown} ({})",
-                crate::flow::transaction::display_bytes(raw),
-                flags.join(",")
-            ));
+            self.note(|s| {
+                s.push_str(what);
+                s.push(' ');
+                push_display_bytes(s, raw);
+                s.push_str(" is ");
+                show_host(s);
+                push_flag_names(s, evasive.iter_names().map(|(n, _)| n));
+            });
         }
     }
 
@@ -360,7 +373,10 @@ impl RequestMatcher {
                 || named_by_host
             {
                 self.indicators |= Indicators::OTHER_CLOUD;
-                self.note(format!("{} metadata request", p.as_str()));
+                self.note(|s| {
+                    s.push_str(p.as_str());
+                    s.push_str(" metadata request");
+                });
                 return Some(p);
             }
         }
