@@ -370,6 +370,12 @@ fn flow_feed_allocates_nothing_per_alert_when_alerts_come_back() {
             ph.alerts, EXCHANGES as u64,
             "one alert per IMDS exchange: {ph:?}"
         );
+        eprintln!(
+            "IMDS given back, {cut:?}: {:.2} allocations per request (request side), {:.2} per \
+             alert (response side and taking): {ph:?}",
+            ph.request_side as f64 / EXCHANGES as f64,
+            (ph.response_side + ph.alert_drain) as f64 / ph.alerts as f64
+        );
         assert_eq!(
             (ph.request_side, ph.response_side, ph.alert_drain),
             (0, 0, 0),
