@@ -285,6 +285,39 @@ pub fn http_stream(data: &[u8]) {
             ..EngineConfig::default()
         },
     );
+    let kept = detect(&engine, ctl, &steps, None);
+    // Bit 6: a twin flow whose alerts are built in the buffers of used ones (a stale alert
+    // given back before every step, every alert taken with `pop_alert_into`) must give the
+    // same alerts.
+    if ctl & 0x40 != 0 {
+        if let Some(first) = kept.first() {
+            let recycled = detect(&engine, ctl, &steps, Some(stale(first)));
+            assert_eq!(recycled, kept, "alerts built in the buffers of used ones");
+        }
+    }
+}
+
+/// An alert like `a` with every buffer full of bytes no input gives, longer than the
+/// fields' caps: what a recycled alert must not leak.
+fn stale(a: &Alert) -> Alert {
+    let mut s = a.clone();
+    let junk = |n: usize| vec![0xfe; n];
+    let http = s.http.get_or_insert_with(Default::default);
+    (http.hostname, http.url, http.method) = (junk(700), junk(3000), junk(64));
+    (http.user_agent, http.protocol) = (junk(900), junk(40));
+    http.status = Some(1000);
+    http.normalized_path = Some(junk(1500));
+    s.evidence = (0..14)
+        .map(|i| format!("stale {i} {}", "~".repeat(300)))
+        .collect();
+    s
+}
+
+/// Runs the steps through a detection flow to 169.254.169.254:80 and returns every alert, in
+/// order. With `stale`, a copy of it is given back to the flow around every step (a flow
+/// keeps none before its first bytes) and the alerts are taken with `pop_alert_into` into
+/// another copy; otherwise they are drained.
+fn detect(engine: &Engine, ctl: u8, steps: &[Step<'_>], stale: Option<Alert>) -> Vec<Alert> {
     let mut flow: Flow = engine.flow(imds_key());
     let _ = flow.destination_endpoint();
     if ctl & 8 != 0 {
@@ -293,50 +326,77 @@ pub fn http_stream(data: &[u8]) {
     }
     let in_place = ctl & 16 != 0;
     let mut held: [Vec<u8>; 2] = [Vec::new(), Vec::new()];
+    let mut out = Vec::new();
+    let mut into = stale.clone();
+    let take = |flow: &mut Flow, into: &mut Option<Alert>, out: &mut Vec<Alert>| match into {
+        Some(a) => {
+            while flow.pop_alert_into(a) {
+                check_alert(a);
+                out.push(a.clone());
+            }
+        }
+        None => {
+            for alert in flow.drain_alerts() {
+                check_alert(&alert);
+                out.push(alert);
+            }
+        }
+    };
     for (i, step) in steps.iter().enumerate() {
+        if let Some(a) = &stale {
+            flow.give_back(a.clone());
+        }
         flow.set_time(T0 + i as u64);
         match *step {
             Step::Data(dir, bytes) if in_place => {
                 let buf = &mut held[dir as usize];
                 buf.extend_from_slice(bytes);
-                let p = flow.parse_in_place(&engine, dir, buf);
+                let p = flow.parse_in_place(engine, dir, buf);
                 check_progress(p, buf.len());
                 buf.drain(..p.consumed);
             }
-            Step::Data(dir, bytes) => flow.feed(&engine, dir, bytes),
+            Step::Data(dir, bytes) => flow.feed(engine, dir, bytes),
             Step::Gap(dir, len) => {
                 let tail = std::mem::take(&mut held[dir as usize]);
-                flow.feed(&engine, dir, &tail);
-                flow.gap(&engine, dir, len);
+                flow.feed(engine, dir, &tail);
+                flow.gap(engine, dir, len);
             }
         }
-        for alert in flow.drain_alerts() {
-            check_alert(&alert);
+        if let Some(a) = &stale {
+            flow.give_back(a.clone());
         }
+        take(&mut flow, &mut into, &mut out);
         // Bit 5: try to compact after every step (in place mode holds its tail outside).
         if ctl & 0x20 != 0 && flow.compact() {
             assert_eq!(flow.heap_bytes(), 0, "a compact flow holds no heap");
         }
     }
     for d in DIRS {
-        flow.feed(&engine, d, &held[d as usize]);
+        flow.feed(engine, d, &held[d as usize]);
     }
     if ctl & 2 != 0 {
+        let order = [Direction::ToClient, Direction::ToServer];
         for d in order {
-            flow.close_direction(&engine, d);
+            flow.close_direction(engine, d);
         }
     }
-    flow.close(&engine);
+    flow.close(engine);
     let stats = flow.stats();
     assert!(stats.suppressed <= stats.alerts, "{stats:?}");
     let pending = flow.pending_alerts();
-    let mut n = 0;
-    while let Some(alert) = flow.pop_alert() {
-        check_alert(&alert);
-        n += 1;
+    let before = out.len();
+    match stale {
+        Some(_) => take(&mut flow, &mut into, &mut out),
+        None => {
+            while let Some(alert) = flow.pop_alert() {
+                check_alert(&alert);
+                out.push(alert);
+            }
+        }
     }
-    assert_eq!(n, pending, "pending_alerts");
+    assert_eq!(out.len() - before, pending, "pending_alerts");
     let _ = flow.heap_bytes();
+    out
 }
 
 /// The contract Suricata enforces on a parser's `AppLayerResult` (and `Progress` documents):
