@@ -1,8 +1,9 @@
 //! The chunk-size line of the chunked transfer coding.
 
+use super::ascii_tag_ci;
 use super::token::is_ows;
 use super::Anomalies;
-use nom::bytes::complete::{tag_no_case, take_while};
+use nom::bytes::complete::take_while;
 use nom::combinator::opt;
 use nom::{IResult, Parser};
 
@@ -26,7 +27,7 @@ fn hex_digits(i: &[u8]) -> IResult<&[u8], &[u8]> {
 type SizeParts<'a> = (&'a [u8], Option<&'a [u8]>, &'a [u8]);
 
 fn size_part(i: &[u8]) -> IResult<&[u8], SizeParts<'_>> {
-    (lead, opt(tag_no_case(&b"0x"[..])), hex_digits).parse(i)
+    (lead, opt(|i| ascii_tag_ci(b"0x", i)), hex_digits).parse(i)
 }
 
 fn ows(i: &[u8]) -> IResult<&[u8], &[u8]> {
