@@ -445,6 +445,24 @@ impl Half {
                 | State::ChunkDataEnd
                 | State::Trailers
                 | State::TunnelProbe => {
+                    // Whole one-line fields first; what they leave goes to the scanner, told
+                    // when the fast path already saw that it holds no LF.
+                    let mut rest = rest;
+                    let mut no_lf = false;
+                    if self.elem.is_none() && self.resume.is_none() && self.carry.is_empty() {
+                        let (n, tail_without_lf) = self.whole_fields(sh, rest, sink);
+                        if n > 0 {
+                            pos += n;
+                            rest = rest.get(n..).unwrap_or_default();
+                            let go_on = matches!(self.state, State::Headers | State::Trailers)
+                                && !sh.has_resolution()
+                                && !rest.is_empty();
+                            if !go_on {
+                                continue;
+                            }
+                        }
+                        no_lf = tail_without_lf;
+                    }
                     let kind = self.state.element_kind().unwrap_or(ElementKind::Line);
                     // Where scanning resumes: in place mode the caller presents an element
                     // again from its start, and the part already scanned is skipped.
@@ -465,7 +483,14 @@ impl Half {
                             0,
                         ),
                     };
-                    match p.scanner.scan(rest.get(skip..).unwrap_or_default()) {
+                    let data = rest.get(skip..).unwrap_or_default();
+                    let scanned = if no_lf {
+                        p.scanner.take_without_lf(data);
+                        None
+                    } else {
+                        p.scanner.scan(data)
+                    };
+                    match scanned {
                         Some(n) => {
                             let end = skip + n;
                             if !p.handled {
@@ -530,6 +555,49 @@ impl Half {
             needed: 0,
             yielded: false,
         }
+    }
+
+    /// The header fields at the start of `rest` that are one line each and lie whole in it,
+    /// handled without the scanner: for such a field the scanner's end is the line's LF, once
+    /// the byte after it is seen and is not SP or HTAB. Returns the bytes consumed, and stops
+    /// (leaving the rest to the scanner) at a line the buffer ends in or whose next line may
+    /// continue it, at a line over the limit, when the block ends, or when a CONNECT answer
+    /// waits to be delivered. Most header bytes of whole-buffer and large-chunk traffic go
+    /// this way; the events are the scanner's, element for element.
+    ///
+    /// Also says whether it stopped because the rest holds no LF, which the scanner need not
+    /// look for again (with pieces of a few dozen bytes, most calls end in a partial line).
+    #[inline]
+    fn whole_fields(
+        &mut self,
+        sh: &mut Shared,
+        rest: &[u8],
+        sink: &mut dyn EventSink,
+    ) -> (usize, bool) {
+        let mut pos = 0;
+        while matches!(self.state, State::Headers | State::Trailers) && !sh.has_resolution() {
+            let line = rest.get(pos..).unwrap_or_default();
+            let Some(lf) = memchr::memchr(b'\n', line) else {
+                return (pos, !line.is_empty());
+            };
+            let len = lf + 1;
+            if len > sh.limits.max_line_len {
+                break;
+            }
+            // The empty line that ends the block ends at its LF, whatever follows.
+            let empty = lf == 0 || (lf == 1 && line.first() == Some(&b'\r'));
+            if !empty && matches!(line.get(len), None | Some(b' ' | b'\t')) {
+                break;
+            }
+            let el = Element {
+                bytes: line.get(..len).unwrap_or(line),
+                truncated: false,
+                folds_exceeded: false,
+            };
+            self.element(sh, el, sink);
+            pos += len;
+        }
+        (pos, false)
     }
 
     /// Handles the element held in the carry-over buffer, then empties the buffer (keeping its

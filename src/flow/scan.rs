@@ -136,6 +136,20 @@ impl Scanner {
         self.line_len += n;
     }
 
+    /// Takes `data`, which the caller knows holds no LF, as [`Scanner::scan`] would (it
+    /// returns `None` for it): the current line goes on.
+    #[inline]
+    pub(crate) fn take_without_lf(&mut self, data: &[u8]) {
+        // After an LF the next byte decides whether the field goes on, which scan() looks
+        // at; callers pass data only to a scanner inside a line or to a new one.
+        debug_assert_eq!(self.phase, Phase::InLine, "take_without_lf after an LF");
+        if self.first.is_none() {
+            self.first = data.first().copied();
+        }
+        self.total += data.len();
+        self.line_len += data.len();
+    }
+
     /// Scans the next piece of the element. Returns `Some(n)` when the element ends after the
     /// first `n` bytes of `data`, `None` when all of `data` belongs to it and more is needed.
     pub(crate) fn scan(&mut self, data: &[u8]) -> Option<usize> {
@@ -149,8 +163,7 @@ impl Scanner {
                     }
                     match memchr::memchr(b'\n', rest) {
                         None => {
-                            self.total += rest.len();
-                            self.line_len += rest.len();
+                            self.take_without_lf(rest);
                             return None;
                         }
                         Some(k) => {
