@@ -15,6 +15,7 @@ use crate::http::{Header, RequestLine};
 use crate::normalize::{
     normalize_path, parse_authority, split_target, HostFlags, HostName, PathFlags, RequestTarget,
 };
+use once_cell::sync::Lazy;
 use std::fmt::Write;
 
 /// Path flags that are evasions rather than ordinary spelling.
@@ -156,6 +157,31 @@ pub struct RequestMatcher {
     pub(crate) strings: StringPool,
 }
 
+/// The fields [`RequestMatcher::on_header`] looks at besides [`HEADER_SIGNS`].
+const AWS_HEADER_NAMES: [&[u8]; 3] = [
+    b"host",
+    b"x-aws-ec2-metadata-token",
+    b"x-aws-ec2-metadata-token-ttl-seconds",
+];
+
+/// Bit `n` is set when some field that [`RequestMatcher::on_header`] looks at has a name of
+/// `n` bytes (all are shorter than 64).
+static WATCHED_NAME_LENGTHS: Lazy<u64> = Lazy::new(|| {
+    AWS_HEADER_NAMES
+        .iter()
+        .copied()
+        .chain(HEADER_SIGNS.iter().map(|s| s.name))
+        .fold(0, |mask, name| {
+            mask | 1u64.checked_shl(name.len() as u32).unwrap_or(0)
+        })
+});
+
+/// Whether a field name of `len` bytes may be one [`RequestMatcher::on_header`] looks at.
+#[inline]
+fn is_watched_length(len: usize) -> bool {
+    len < 64 && *WATCHED_NAME_LENGTHS & (1u64 << len) != 0
+}
+
 impl RequestMatcher {
     /// Resets for the next request, keeping allocations.
     pub fn clear(&mut self) {
@@ -203,6 +229,10 @@ impl RequestMatcher {
 
     /// Inspects one request header field.
     pub fn on_header(&mut self, h: &Header<'_>) {
+        // Most fields of ordinary traffic are ruled out by the length of their name alone.
+        if !is_watched_length(h.name.len()) {
+            return;
+        }
         if h.is(b"host") {
             if !self.host_seen {
                 self.host_seen = true;
@@ -410,6 +440,31 @@ mod tests {
     use super::*;
     use crate::http::{parse_field_line, parse_request_line};
     use crate::imds::targets::endpoint_of_address;
+
+    #[test]
+    fn every_watched_name_passes_the_length_filter() {
+        for name in AWS_HEADER_NAMES
+            .iter()
+            .copied()
+            .chain(HEADER_SIGNS.iter().map(|s| s.name))
+        {
+            assert!(
+                is_watched_length(name.len()),
+                "{}",
+                String::from_utf8_lossy(name)
+            );
+        }
+        // Common browser fields the filter rules out.
+        for name in ["Accept-Encoding", "Cookie", "Referer", "Connection"] {
+            let watched = AWS_HEADER_NAMES
+                .iter()
+                .copied()
+                .chain(HEADER_SIGNS.iter().map(|s| s.name))
+                .any(|w| w.len() == name.len());
+            assert_eq!(is_watched_length(name.len()), watched, "{name}");
+        }
+        assert!(!is_watched_length(64) && !is_watched_length(usize::MAX));
+    }
 
     fn matcher(line: &[u8], headers: &[&[u8]]) -> RequestMatcher {
         let mut m = RequestMatcher::default();
