@@ -466,22 +466,25 @@ impl Half {
                     let kind = self.state.element_kind().unwrap_or(ElementKind::Line);
                     // Where scanning resumes: in place mode the caller presents an element
                     // again from its start, and the part already scanned is skipped.
-                    let (mut p, skip) = match (self.elem.take(), self.resume.take()) {
-                        (Some(p), _) => (p, 0),
-                        (None, Some(s)) if !copy && s.total() <= rest.len() => (
-                            Pending {
-                                scanner: s,
-                                handled: false,
-                            },
-                            s.total(),
-                        ),
-                        _ => (
-                            Pending {
-                                scanner: Scanner::new(kind, sh.limits.max_folds),
-                                handled: false,
-                            },
-                            0,
-                        ),
+                    let (mut p, skip) = if let Some(p) = self.elem.take() {
+                        (p, 0)
+                    } else {
+                        match self.resume.take() {
+                            Some(s) if !copy && s.total() <= rest.len() => (
+                                Pending {
+                                    scanner: s,
+                                    handled: false,
+                                },
+                                s.total(),
+                            ),
+                            _ => (
+                                Pending {
+                                    scanner: Scanner::new(kind, sh.limits.max_folds),
+                                    handled: false,
+                                },
+                                0,
+                            ),
+                        }
                     };
                     let data = rest.get(skip..).unwrap_or_default();
                     let scanned = if no_lf {
