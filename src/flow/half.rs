@@ -467,6 +467,9 @@ impl Half {
                     // Where scanning resumes: in place mode the caller presents an element
                     // again from its start, and the part already scanned is skipped.
                     let (mut p, skip) = if let Some(p) = self.elem.take() {
+                        // Never both set (a resume state is made only without a pending
+                        // element, and returned with at once); dropped as before if they were.
+                        self.resume = None;
                         (p, 0)
                     } else {
                         match self.resume.take() {
