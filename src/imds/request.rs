@@ -228,11 +228,18 @@ impl RequestMatcher {
     }
 
     /// Inspects one request header field.
+    #[inline]
     pub fn on_header(&mut self, h: &Header<'_>) {
-        // Most fields of ordinary traffic are ruled out by the length of their name alone.
-        if !is_watched_length(h.name.len()) {
-            return;
+        // Most fields of ordinary traffic are ruled out by the length of their name alone,
+        // in the caller: the rest is out of line, so that the check costs no call.
+        if is_watched_length(h.name.len()) {
+            self.watched_header(h);
         }
+    }
+
+    /// [`RequestMatcher::on_header`] for a field whose name has a watched length.
+    #[inline(never)]
+    fn watched_header(&mut self, h: &Header<'_>) {
         if h.is(b"host") {
             if !self.host_seen {
                 self.host_seen = true;
