@@ -76,9 +76,9 @@ impl TxState {
 
     /// Adds a statement about the response, in a string from the transaction's pool.
     fn note_response(&mut self, statement: &str) {
-        let mut s = self.matcher.strings.take();
-        s.push_str(statement);
-        self.response_evidence.push(s);
+        self.matcher
+            .strings
+            .push_written(&mut self.response_evidence, |s| s.push_str(statement));
     }
 }
 
@@ -791,29 +791,29 @@ impl Detection {
                 None => (Vec::with_capacity(8), HttpInfo::default()),
             };
             if let Some(d) = dest {
-                let mut s = st.matcher.strings.take();
-                let _ = write!(
-                    s,
-                    "destination {} is the {} metadata endpoint",
-                    key.dst_ip,
-                    d.provider.as_str()
-                );
-                evidence.push(s);
+                st.matcher.strings.push_written(&mut evidence, |s| {
+                    let _ = write!(
+                        s,
+                        "destination {} is the {} metadata endpoint",
+                        key.dst_ip,
+                        d.provider.as_str()
+                    );
+                });
             }
             // Moved, not copied: the transaction state is reset before its next use.
             evidence.append(&mut st.matcher.evidence);
             evidence.append(&mut st.response_evidence);
             if indicators.intersects(Indicators::RESPONDER) {
                 if let Some(ttl) = self.responder.ttl.filter(|&t| t != 1) {
-                    let mut s = st.matcher.strings.take();
-                    let _ = write!(s, "responder TTL {ttl} (the real IMDS answers with 1)");
-                    evidence.push(s);
+                    st.matcher.strings.push_written(&mut evidence, |s| {
+                        let _ = write!(s, "responder TTL {ttl} (the real IMDS answers with 1)");
+                    });
                 }
             }
             if indicators.contains(Indicators::FRAMING_ANOMALY) {
-                let mut s = st.matcher.strings.take();
-                s.push_str("smuggling-grade HTTP anomalies on this flow");
-                evidence.push(s);
+                st.matcher.strings.push_written(&mut evidence, |s| {
+                    s.push_str("smuggling-grade HTTP anomalies on this flow");
+                });
             }
             self.arena.fill_http_info(&st.fields, &mut http);
             http.status = st.status;

@@ -108,6 +108,13 @@ impl StringPool {
         }
     }
 
+    /// Writes a statement into a string from the pool and appends it to `to`.
+    pub(crate) fn push_written(&mut self, to: &mut Vec<String>, write: impl FnOnce(&mut String)) {
+        let mut s = self.take();
+        write(&mut s);
+        to.push(s);
+    }
+
     /// Takes back every string of `from`, which is left empty (its capacity kept). Past
     /// [`StringPool::MAX`] they are freed.
     pub(crate) fn give_all(&mut self, from: &mut Vec<String>) {

@@ -274,9 +274,7 @@ impl RequestMatcher {
     fn note(&mut self, write: impl FnOnce(&mut String)) {
         // Bounded: an alert carries a handful of statements, not a log.
         if self.evidence.len() < 8 {
-            let mut s = self.strings.take();
-            write(&mut s);
-            self.evidence.push(s);
+            self.strings.push_written(&mut self.evidence, write);
         }
     }
 
