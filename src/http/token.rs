@@ -71,6 +71,10 @@ pub fn is_ctl(b: u8) -> bool {
 /// compiler turns into SIMD compares: on clean traffic, the common case, every byte is looked
 /// at anyway. Callers run their byte-by-byte checks (which tell HTAB and line breaks from
 /// real control bytes) only when this says yes.
+///
+/// The bytes past the last whole block are checked as the last 16 (or, below 16 bytes, the
+/// first and last 8) bytes of `s`, overlapping what was already checked: a header line is
+/// a few dozen bytes, and copying its tail into a padded block cost more than its blocks.
 #[inline]
 pub fn has_controls(s: &[u8]) -> bool {
     let block_has = |block: &[u8; 16]| {
@@ -78,20 +82,40 @@ pub fn has_controls(s: &[u8]) -> bool {
             .iter()
             .fold(false, |acc, &b| acc | (b < 0x20) | (b == 0x7f))
     };
-    let mut blocks = s.chunks_exact(16);
-    for block in &mut blocks {
-        // A fixed-size array lets the compiler unroll and vectorise the block.
-        if <&[u8; 16]>::try_from(block).is_ok_and(block_has) {
-            return true;
+    if s.len() >= 16 {
+        let mut blocks = s.chunks_exact(16);
+        for block in &mut blocks {
+            // A fixed-size array lets the compiler unroll and vectorise the block.
+            if <&[u8; 16]>::try_from(block).is_ok_and(block_has) {
+                return true;
+            }
         }
+        if blocks.remainder().is_empty() {
+            return false;
+        }
+        return s
+            .get(s.len() - 16..)
+            .and_then(|last| <&[u8; 16]>::try_from(last).ok())
+            .is_some_and(block_has);
     }
-    // The tail, padded with spaces into one more block.
-    let rest = blocks.remainder();
-    let mut tail = [b' '; 16];
-    for (slot, &b) in tail.iter_mut().zip(rest) {
-        *slot = b;
+    match (s.first_chunk::<8>(), s.last_chunk::<8>()) {
+        (Some(first), Some(last)) => word_has_controls(first) || word_has_controls(last),
+        _ => s.iter().any(|&b| b < 0x20 || b == 0x7f),
     }
-    block_has(&tail)
+}
+
+/// [`has_controls`] for 8 bytes, as one 64-bit word: a byte below 0x20 borrows into its
+/// top bit when 0x20 is subtracted from it (the classic `hasless` test, exact for the
+/// question whether any byte is below 0x20), and DEL is a zero byte once XORed with 0x7f.
+#[inline]
+fn word_has_controls(bytes: &[u8; 8]) -> bool {
+    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
+    const HIGHS: u64 = u64::from_ne_bytes([0x80; 8]);
+    let x = u64::from_ne_bytes(*bytes);
+    let below_space = x.wrapping_sub(ONES * 0x20) & !x & HIGHS;
+    let del = x ^ (ONES * 0x7f);
+    let has_del = del.wrapping_sub(ONES) & !del & HIGHS;
+    (below_space | has_del) != 0
 }
 
 /// Trims OWS from both ends.
@@ -141,6 +165,22 @@ mod tests {
                 let mut v = b"abcdefghijklmnopqrstu".to_vec();
                 v[pos] = b;
                 cases.push(v);
+            }
+        }
+        // Every length up to three blocks, with each byte value that sits at a class edge
+        // (0x1f/0x20, 0x7e/0x7f/0x80, 0xff) at every position, over clean and high bytes:
+        // the overlapping tail and the 8-byte words must see every position.
+        for len in 0..48 {
+            for filler in [b'a', 0x80, 0xff, 0x7e] {
+                let clean = vec![filler; len];
+                cases.push(clean.clone());
+                for pos in 0..len {
+                    for b in [0x00, 0x09, 0x0d, 0x1f, 0x20, 0x7e, 0x7f, 0x80, 0xff] {
+                        let mut v = clean.clone();
+                        v[pos] = b;
+                        cases.push(v);
+                    }
+                }
             }
         }
         for c in &cases {
