@@ -1,6 +1,6 @@
 //! Header fields, and the values of the two headers that frame a body.
 
-use super::token::{has_controls, is_ctl, is_ows, is_tchar, trim_ows};
+use super::token::{find_byte_near, has_controls, is_ctl, is_ows, is_tchar, trim_ows};
 use super::Anomalies;
 
 /// One header field, borrowing the bytes it was parsed from.
@@ -84,18 +84,7 @@ pub fn parse_field_line(field: &[u8]) -> Header<'_> {
 /// (see [`has_controls`]): the byte-by-byte checks run only when it does.
 pub(crate) fn parse_field_line_checked(field: &[u8], controls: bool) -> Header<'_> {
     let mut anomalies = Anomalies::empty();
-    // One pass over the name: find the colon and check every byte is a tchar. Names are
-    // short, so this beats a memchr call followed by a second pass.
-    let mut colon = None;
-    let mut all_tchar = true;
-    for (i, &b) in field.iter().enumerate() {
-        if b == b':' {
-            colon = Some(i);
-            break;
-        }
-        all_tchar &= is_tchar(b);
-    }
-    let Some(colon) = colon else {
+    let Some(colon) = find_byte_near(b':', field) else {
         return Header {
             name: field,
             value: b"",
@@ -103,6 +92,9 @@ pub(crate) fn parse_field_line_checked(field: &[u8], controls: bool) -> Header<'
         };
     };
     let (raw_name, after_colon) = split_around(field, colon);
+    // Without an exit inside the loop, the compiler unrolls it: cheaper than testing for
+    // the colon and the class in one byte-at-a-time loop (session 6 measured both).
+    let all_tchar = raw_name.iter().fold(true, |all, &b| all & is_tchar(b));
     let name = if all_tchar {
         raw_name
     } else {
