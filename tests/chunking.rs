@@ -13,10 +13,12 @@
 //! - `arbitrary_bytes_*`: no panic in any mode, bounded heap, split invariance.
 //! - `heap_stays_bounded_under_floods_and_long_lines`: the heap bound at its worst cases.
 //! - `tricky_streams_every_split`: hand-written smuggling and tunnel streams, every split.
+//! - `declined_headers_change_nothing_else`: a sink that declines some header events
+//!   (`EventSink::wants_header`) gets every other event unchanged.
 //!
 //! `PROPTEST_CASES` overrides the case counts. Failures print the stream as byte strings.
 
-use imdsguard::flow::{Direction, HttpStream, Limits, Progress};
+use imdsguard::flow::{Direction, Event, EventSink, HttpStream, Limits, Progress};
 use proptest::prelude::*;
 use proptest::sample::{select, Index};
 use proptest::test_runner::Config;
@@ -180,6 +182,36 @@ fn run_feed(limits: Limits, steps: &[Step<'_>]) -> Outcome {
         max_heap,
         contract: None,
     }
+}
+
+/// A recorder that declines the header events of fields whose name has an odd length.
+#[derive(Debug, Default)]
+struct Picky(Recorder);
+
+impl EventSink for Picky {
+    fn on_event(&mut self, event: &Event<'_>) {
+        self.0.on_event(event);
+    }
+
+    fn wants_header(&self, _dir: Direction, name: &[u8]) -> bool {
+        name.len() % 2 == 0
+    }
+}
+
+/// [`run_feed`] into a [`Picky`] sink: its events.
+fn run_feed_picky(limits: Limits, steps: &[Step<'_>]) -> Vec<Ev> {
+    let mut s = HttpStream::with_limits(limits);
+    let mut picky = Picky::default();
+    for &step in steps {
+        match step {
+            Step::Data(dir, piece) => s.feed(dir, piece, &mut picky),
+            Step::Gap(dir, len) => s.gap(dir, len, &mut picky),
+        }
+    }
+    for d in DIRS {
+        s.close(d, &mut picky);
+    }
+    picky.0.events
 }
 
 /// Checks a `Progress` against the contract Suricata enforces on `AppLayerResult`
@@ -862,6 +894,18 @@ proptest! {
             let cut = run_feed(limits, &steps(&sched, &gaps, &splits.cuts(total_len(&sched))));
             assert_same(&sched, &gaps, &whole, &cut, "feed split");
         }
+    }
+
+    /// (d) Declining header events (`EventSink::wants_header`) takes out exactly those
+    /// events: framing, anomalies, limits and every other event stay as they were.
+    #[test]
+    fn declined_headers_change_nothing_else(Conv(schedule, gaps) in conversation(), splits in splits(), small in prop::bool::weighted(0.25)) {
+        let limits = if small { small_limits() } else { Limits::default() };
+        let p = steps(&schedule, &gaps, &splits.cuts(total_len(&schedule)));
+        let mut all = run_feed(limits, &p).events;
+        all.retain(|e| !matches!(e, Ev::Header { name, .. } if name.len() % 2 == 1));
+        let picky = run_feed_picky(limits, &p);
+        prop_assert!(all == picky, "{}\nstream:\n{}", first_diff(&all, &picky), show(&schedule));
     }
 
     /// (b) `parse_in_place` with a caller-managed buffer gives the events of `feed`.

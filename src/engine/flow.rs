@@ -887,6 +887,22 @@ impl Detection {
 }
 
 impl EventSink for DetectionSink<'_> {
+    /// The fields detection reads: request fields the matcher may watch, Host and
+    /// User-Agent (copied into alerts), and a response's Server. Everything when the
+    /// transaction recorder is on, since it keeps every event.
+    #[inline]
+    fn wants_header(&self, dir: Direction, name: &[u8]) -> bool {
+        self.det.recorder.is_some()
+            || match dir {
+                Direction::ToServer => {
+                    RequestMatcher::may_watch(name)
+                        || name.eq_ignore_ascii_case(b"host")
+                        || name.eq_ignore_ascii_case(b"user-agent")
+                }
+                Direction::ToClient => name.eq_ignore_ascii_case(b"server"),
+            }
+    }
+
     fn on_event(&mut self, event: &Event<'_>) {
         if let Event::Body { dir, tx, data } = *event {
             return self.det.body(dir, tx, data);

@@ -130,6 +130,19 @@ impl Event<'_> {
 pub trait EventSink {
     /// Called for each event, in stream order.
     fn on_event(&mut self, event: &Event<'_>);
+
+    /// Whether the sink wants the [`Event::Header`] of a field named `name` sent in
+    /// direction `dir`. The parser asks before building the event, and skips it when the
+    /// answer is no; the field is parsed, checked and counted either way (framing,
+    /// anomalies and limits do not depend on the answer). The default wants every field.
+    ///
+    /// A sink that reads only some fields (detection reads about a dozen names) saves
+    /// building and dispatching the events of the others.
+    #[inline]
+    fn wants_header(&self, dir: Direction, name: &[u8]) -> bool {
+        let _ = (dir, name);
+        true
+    }
 }
 
 impl<F: FnMut(&Event<'_>)> EventSink for F {

@@ -847,7 +847,9 @@ impl Half {
             self.msg.anomalies |= Anomalies::TOO_MANY_HEADERS;
             return;
         }
-        if self.msg.head_bytes > sh.limits.max_header_block {
+        if self.msg.head_bytes > sh.limits.max_header_block
+            || !sink.wants_header(self.dir, header.name)
+        {
             return;
         }
         sink.on_event(&Event::Header {

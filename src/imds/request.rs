@@ -232,9 +232,17 @@ impl RequestMatcher {
     pub fn on_header(&mut self, h: &Header<'_>) {
         // Most fields of ordinary traffic are ruled out by the length of their name alone,
         // in the caller: the rest is out of line, so that the check costs no call.
-        if is_watched_length(h.name.len()) {
+        if Self::may_watch(h.name) {
             self.watched_header(h);
         }
+    }
+
+    /// Whether [`RequestMatcher::on_header`] may take anything from a field named `name`:
+    /// `false` means the field can be left out. A test on the name's length, so it says
+    /// yes to some fields it then ignores.
+    #[inline]
+    pub fn may_watch(name: &[u8]) -> bool {
+        is_watched_length(name.len())
     }
 
     /// [`RequestMatcher::on_header`] for a field whose name has a watched length.
