@@ -894,10 +894,9 @@ impl EventSink for DetectionSink<'_> {
     fn wants_header(&self, dir: Direction, name: &[u8]) -> bool {
         self.det.recorder.is_some()
             || match dir {
+                // Host is among the names the matcher watches.
                 Direction::ToServer => {
-                    RequestMatcher::may_watch(name)
-                        || name.eq_ignore_ascii_case(b"host")
-                        || name.eq_ignore_ascii_case(b"user-agent")
+                    RequestMatcher::may_watch(name) || name.eq_ignore_ascii_case(b"user-agent")
                 }
                 Direction::ToClient => name.eq_ignore_ascii_case(b"server"),
             }

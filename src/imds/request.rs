@@ -15,7 +15,6 @@ use crate::http::{Header, RequestLine};
 use crate::normalize::{
     normalize_path, parse_authority, split_target, HostFlags, HostName, PathFlags, RequestTarget,
 };
-use once_cell::sync::Lazy;
 use std::fmt::Write;
 
 /// Path flags that are evasions rather than ordinary spelling.
@@ -165,21 +164,29 @@ const AWS_HEADER_NAMES: [&[u8]; 3] = [
 ];
 
 /// Bit `n` is set when some field that [`RequestMatcher::on_header`] looks at has a name of
-/// `n` bytes (all are shorter than 64).
-static WATCHED_NAME_LENGTHS: Lazy<u64> = Lazy::new(|| {
-    AWS_HEADER_NAMES
-        .iter()
-        .copied()
-        .chain(HEADER_SIGNS.iter().map(|s| s.name))
-        .fold(0, |mask, name| {
-            mask | 1u64.checked_shl(name.len() as u32).unwrap_or(0)
-        })
-});
+/// `n` bytes (all are shorter than 64). Computed at compile time from the same lists (an
+/// index out of bounds or a name of 64 bytes or more fails the build: it cannot panic at
+/// run time, as targets.rs says of its own const tables).
+#[allow(clippy::indexing_slicing)]
+const WATCHED_NAME_LENGTHS: u64 = {
+    let mut mask = 0u64;
+    let mut i = 0;
+    while i < AWS_HEADER_NAMES.len() {
+        mask |= 1u64 << AWS_HEADER_NAMES[i].len();
+        i += 1;
+    }
+    let mut i = 0;
+    while i < HEADER_SIGNS.len() {
+        mask |= 1u64 << HEADER_SIGNS[i].name.len();
+        i += 1;
+    }
+    mask
+};
 
 /// Whether a field name of `len` bytes may be one [`RequestMatcher::on_header`] looks at.
 #[inline]
 fn is_watched_length(len: usize) -> bool {
-    len < 64 && *WATCHED_NAME_LENGTHS & (1u64 << len) != 0
+    len < 64 && WATCHED_NAME_LENGTHS & (1u64 << len) != 0
 }
 
 impl RequestMatcher {
