@@ -130,15 +130,30 @@ pub fn normalize_path(raw: &[u8]) -> NormalizedPath<'_> {
 
 /// Whether normalising `path` would change nothing and raise no flag (see
 /// [`normalize_path`]'s fast path).
+///
+/// One pass: a path starting with `/`, with no byte above ASCII, `%`, `\` or `;`, no empty
+/// segment (`//`) and no `.` or `..` segment. Every request's path goes through this.
 fn is_plain(path: &[u8]) -> bool {
-    path.first() == Some(&b'/')
-        && path
-            .iter()
-            .all(|&b| b.is_ascii() && !matches!(b, b'%' | b'\\' | b';'))
-        && path.windows(2).all(|w| w != b"//")
-        && path
-            .split(|&b| b == b'/')
-            .all(|segment| segment != b"." && segment != b"..")
+    let [b'/', rest @ ..] = path else {
+        return false;
+    };
+    // The current segment's length, and how many of its bytes are dots.
+    let (mut len, mut dots) = (0usize, 0usize);
+    for &b in rest {
+        match b {
+            b'/' => {
+                if len == 0 || (dots == len && len <= 2) {
+                    return false;
+                }
+                (len, dots) = (0, 0);
+            }
+            b'%' | b'\\' | b';' | 0x80.. => return false,
+            b'.' => (len, dots) = (len + 1, dots + 1),
+            _ => len += 1,
+        }
+    }
+    // The last segment: "." or ".." (an empty one is the trailing slash).
+    !(dots == len && (len == 1 || len == 2))
 }
 
 fn decode_flags(ev: Ev) -> PathFlags {
@@ -513,7 +528,56 @@ mod tests {
         }
     }
 
+    /// The definition [`is_plain`] computes in one pass.
+    fn is_plain_by_definition(path: &[u8]) -> bool {
+        path.first() == Some(&b'/')
+            && path
+                .iter()
+                .all(|&b| b.is_ascii() && !matches!(b, b'%' | b'\\' | b';'))
+            && path.windows(2).all(|w| w != b"//")
+            && path
+                .split(|&b| b == b'/')
+                .all(|segment| segment != b"." && segment != b"..")
+    }
+
+    #[test]
+    fn plain_test_agrees_with_its_definition_on_edge_cases() {
+        for p in [
+            &b""[..],
+            b"/",
+            b"//",
+            b"/.",
+            b"/..",
+            b"/...",
+            b"/./",
+            b"/../",
+            b"/a/.",
+            b"/a/..",
+            b"/a/...",
+            b"/a./",
+            b"/.a/",
+            b"/a//b",
+            b"/a/",
+            b"a/b",
+            b"/a;b",
+            b"/a%2f",
+            b"/a\\b",
+            b"/\xc0\xaf",
+            b"/latest/meta-data/",
+            b"/.well-known/x",
+        ] {
+            assert_eq!(is_plain(p), is_plain_by_definition(p), "{p:?}");
+        }
+    }
+
     proptest::proptest! {
+        #[test]
+        fn plain_test_agrees_with_its_definition(
+            raw in proptest::collection::vec(proptest::sample::select(b"/.a%;\\\x80".to_vec()), 0..12)
+        ) {
+            proptest::prop_assert_eq!(is_plain(&raw), is_plain_by_definition(&raw), "{:?}", raw);
+        }
+
         /// The fast path returns exactly what the full normaliser returns.
         #[test]
         fn plain_paths_skip_the_decoder_without_changing_the_result(
