@@ -698,17 +698,38 @@ impl Detection {
     /// A piece of body. Body pieces are most events of a response and matter only to the
     /// credential scanner: they belong to a transaction whose head was seen, so there is
     /// nothing to start, only a live state to find (a request body matters to nothing).
-    // Never inlined into `Flow::feed`'s fast path, whose point is to be small.
+    // Never inlined into `Flow::feed`'s fast path, whose point is to be small. The common
+    // cases (a request body, the body of the oldest response) are decided here without a
+    // stack frame; the rest is in `body_elsewhere`, whose search would make this function
+    // save registers on every call (a caller feeding a byte at a time makes a call per byte).
     #[inline(never)]
     fn body(&mut self, dir: Direction, tx: TxId, data: &[u8]) {
+        if self.recorder.is_none() {
+            if dir != Direction::ToClient {
+                return;
+            }
+            // Responses answer requests in order, so a response body nearly always belongs
+            // to the oldest live transaction.
+            if let Some(front) = self.live.front_mut().filter(|front| front.id == tx) {
+                if !front.credentials.is_done() {
+                    front.credentials.feed(data);
+                }
+                return;
+            }
+        }
+        self.body_elsewhere(dir, tx, data);
+    }
+
+    /// [`Detection::body`] with the recorder on, or for a transaction other than the oldest.
+    #[cold]
+    #[inline(never)]
+    fn body_elsewhere(&mut self, dir: Direction, tx: TxId, data: &[u8]) {
         if let Some(r) = self.recorder.as_mut() {
             record_body(r, dir, tx, data);
         }
         if dir != Direction::ToClient {
             return;
         }
-        // Responses answer requests in order, so a response body nearly always belongs to the
-        // oldest live transaction: the front is looked at before `live_index`'s search.
         let st = match self.live.front_mut() {
             Some(front) if front.id == tx => Some(front),
             _ => self.live_index(tx).and_then(|i| self.live.get_mut(i)),
