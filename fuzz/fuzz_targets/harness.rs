@@ -15,7 +15,7 @@ use imdsguard::event::{
     to_ecs, to_eve, to_text, write_ecs_line, write_eve_line, write_text_line, Alert,
 };
 use imdsguard::ffi::*;
-use imdsguard::flow::{Direction, HttpStream, Limits, Progress};
+use imdsguard::flow::{Direction, Event, EventSink, HttpStream, Limits, Progress};
 use imdsguard::imds::{Indicators, Provider};
 use imdsguard::key::{FlowKey, Transport, Vlans};
 use imdsguard::normalize::{
@@ -418,6 +418,41 @@ fn check_progress(p: Progress, len: usize) {
 // 2. http_differential
 // ------------------------------------------------------------------------------------------
 
+/// A recorder that declines the header events of fields whose name has an odd length
+/// (`EventSink::wants_header`).
+#[derive(Default)]
+struct Picky(Recorder);
+
+impl EventSink for Picky {
+    fn on_event(&mut self, event: &Event<'_>) {
+        self.0.on_event(event);
+    }
+
+    fn wants_header(&self, _dir: Direction, name: &[u8]) -> bool {
+        name.len() % 2 == 0
+    }
+}
+
+/// `run_feed` in pieces into a [`Picky`] sink.
+fn run_feed_picky(limits: Limits, steps: &[Step<'_>], piece: usize) -> Vec<Ev> {
+    let mut s = HttpStream::with_limits(limits);
+    let mut picky = Picky::default();
+    for step in steps {
+        match *step {
+            Step::Data(dir, bytes) => {
+                for p in bytes.chunks(piece) {
+                    s.feed(dir, p, &mut picky);
+                }
+            }
+            Step::Gap(dir, len) => s.gap(dir, len, &mut picky),
+        }
+    }
+    for d in DIRS {
+        s.close(d, &mut picky);
+    }
+    picky.0.events
+}
+
 fn run_feed(limits: Limits, steps: &[Step<'_>], piece: usize) -> Vec<Ev> {
     let bound = heap_bound(limits);
     let mut s = HttpStream::with_limits(limits);
@@ -490,7 +525,9 @@ fn first_diff(what: &str, a: &[Ev], b: &[Ev]) -> String {
 ///
 /// Checks: the owned event lists of whole feeding, feeding in pieces and in-place feeding
 /// are identical (`imdsguard::flow`: "The events are identical for every way of splitting
-/// the same bytes into chunks"); every `Progress` keeps the contract; the heap bound holds.
+/// the same bytes into chunks"); every `Progress` keeps the contract; the heap bound holds;
+/// a sink that declines some header events (`EventSink::wants_header`, bit 14 of the control
+/// word) gets exactly the other events.
 pub fn http_differential(data: &[u8]) {
     if data.len() < 2 {
         return;
@@ -517,6 +554,17 @@ pub fn http_differential(data: &[u8]) {
             "{}",
             first_diff(&format!("in place, pieces of {piece}"), &whole, &in_place)
         );
+    }
+    if ctl & 0x4000 != 0 {
+        let mut wanted = whole;
+        wanted.retain(|e| !matches!(e, Ev::Header { name, .. } if name.len() % 2 == 1));
+        let picky = run_feed_picky(limits, &steps, piece);
+        if wanted != picky {
+            panic!(
+                "{}",
+                first_diff("declining odd-length header names", &wanted, &picky)
+            );
+        }
     }
 }
 
