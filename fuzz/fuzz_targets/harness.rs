@@ -15,7 +15,7 @@ use imdsguard::event::{
     to_ecs, to_eve, to_text, write_ecs_line, write_eve_line, write_text_line, Alert,
 };
 use imdsguard::ffi::*;
-use imdsguard::flow::{Direction, Event, EventSink, HttpStream, Limits, Progress};
+use imdsguard::flow::{Direction, HttpStream, Limits, Progress};
 use imdsguard::imds::{Indicators, Provider};
 use imdsguard::key::{FlowKey, Transport, Vlans};
 use imdsguard::normalize::{
@@ -168,7 +168,7 @@ fn imds_key() -> FlowKey {
 
 #[path = "../../tests/common/owned_events.rs"]
 mod owned_events;
-use owned_events::{Ev, Recorder};
+use owned_events::{Ev, OddNamesDeclined, Recorder};
 
 // ------------------------------------------------------------------------------------------
 // Alert renderings
@@ -418,25 +418,10 @@ fn check_progress(p: Progress, len: usize) {
 // 2. http_differential
 // ------------------------------------------------------------------------------------------
 
-/// A recorder that declines the header events of fields whose name has an odd length
-/// (`EventSink::wants_header`).
-#[derive(Default)]
-struct Picky(Recorder);
-
-impl EventSink for Picky {
-    fn on_event(&mut self, event: &Event<'_>) {
-        self.0.on_event(event);
-    }
-
-    fn wants_header(&self, _dir: Direction, name: &[u8]) -> bool {
-        name.len() % 2 == 0
-    }
-}
-
-/// `run_feed` in pieces into a [`Picky`] sink.
+/// `run_feed` in pieces into an [`OddNamesDeclined`] sink.
 fn run_feed_picky(limits: Limits, steps: &[Step<'_>], piece: usize) -> Vec<Ev> {
     let mut s = HttpStream::with_limits(limits);
-    let mut picky = Picky::default();
+    let mut picky = OddNamesDeclined::default();
     for step in steps {
         match *step {
             Step::Data(dir, bytes) => {
@@ -557,7 +542,7 @@ pub fn http_differential(data: &[u8]) {
     }
     if ctl & 0x4000 != 0 {
         let mut wanted = whole;
-        wanted.retain(|e| !matches!(e, Ev::Header { name, .. } if name.len() % 2 == 1));
+        wanted.retain(|e| !OddNamesDeclined::declines(e));
         let picky = run_feed_picky(limits, &steps, piece);
         if wanted != picky {
             panic!(

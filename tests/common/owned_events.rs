@@ -146,3 +146,26 @@ impl EventSink for Recorder {
         self.events.push(ev);
     }
 }
+
+/// A [`Recorder`] that declines ([`EventSink::wants_header`]) the header events of fields
+/// whose name has an odd length: it must record what a recorder does with those events
+/// taken out ([`OddNamesDeclined::declines`]).
+#[derive(Debug, Default)]
+pub struct OddNamesDeclined(pub Recorder);
+
+impl OddNamesDeclined {
+    /// Whether this sink declines the event `e` stands for.
+    pub fn declines(e: &Ev) -> bool {
+        matches!(e, Ev::Header { name, .. } if name.len() % 2 == 1)
+    }
+}
+
+impl EventSink for OddNamesDeclined {
+    fn on_event(&mut self, event: &Event<'_>) {
+        self.0.on_event(event);
+    }
+
+    fn wants_header(&self, _dir: Direction, name: &[u8]) -> bool {
+        name.len() % 2 == 0
+    }
+}
