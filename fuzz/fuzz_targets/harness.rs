@@ -541,8 +541,7 @@ pub fn http_differential(data: &[u8]) {
         );
     }
     if ctl & 0x4000 != 0 {
-        let mut wanted = whole;
-        wanted.retain(|e| !OddNamesDeclined::declines(e));
+        let wanted = OddNamesDeclined::expected(whole);
         let picky = run_feed_picky(limits, &steps, piece);
         if wanted != picky {
             panic!(
