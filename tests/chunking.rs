@@ -18,7 +18,7 @@
 //!
 //! `PROPTEST_CASES` overrides the case counts. Failures print the stream as byte strings.
 
-use imdsguard::flow::{Direction, HttpStream, Limits, Progress};
+use imdsguard::flow::{Direction, EventSink, HttpStream, Limits, Progress};
 use proptest::prelude::*;
 use proptest::sample::{select, Index};
 use proptest::test_runner::Config;
@@ -157,26 +157,33 @@ struct Outcome {
     contract: Option<String>,
 }
 
-fn close_all(s: &mut HttpStream, rec: &mut Recorder, max_heap: &mut usize) {
+fn close_all(s: &mut HttpStream, sink: &mut dyn EventSink, max_heap: &mut usize) {
     for d in DIRS {
-        s.close(d, rec);
+        s.close(d, sink);
         *max_heap = (*max_heap).max(s.heap_bytes());
     }
 }
 
-/// Copy mode: every piece to `feed`, then close both directions.
-fn run_feed(limits: Limits, steps: &[Step<'_>]) -> Outcome {
+/// Copy mode into `sink`: every piece to `feed`, then close both directions. Returns the
+/// largest heap seen.
+fn feed_into(limits: Limits, steps: &[Step<'_>], sink: &mut dyn EventSink) -> usize {
     let mut s = HttpStream::with_limits(limits);
-    let mut rec = Recorder::default();
     let mut max_heap = 0;
     for &step in steps {
         match step {
-            Step::Data(dir, piece) => s.feed(dir, piece, &mut rec),
-            Step::Gap(dir, len) => s.gap(dir, len, &mut rec),
+            Step::Data(dir, piece) => s.feed(dir, piece, sink),
+            Step::Gap(dir, len) => s.gap(dir, len, sink),
         }
         max_heap = max_heap.max(s.heap_bytes());
     }
-    close_all(&mut s, &mut rec, &mut max_heap);
+    close_all(&mut s, sink, &mut max_heap);
+    max_heap
+}
+
+/// Copy mode into a [`Recorder`].
+fn run_feed(limits: Limits, steps: &[Step<'_>]) -> Outcome {
+    let mut rec = Recorder::default();
+    let max_heap = feed_into(limits, steps, &mut rec);
     Outcome {
         events: rec.events,
         max_heap,
@@ -184,19 +191,10 @@ fn run_feed(limits: Limits, steps: &[Step<'_>]) -> Outcome {
     }
 }
 
-/// [`run_feed`] into an [`OddNamesDeclined`] sink: its events.
+/// Copy mode into an [`OddNamesDeclined`] sink: its events.
 fn run_feed_picky(limits: Limits, steps: &[Step<'_>]) -> Vec<Ev> {
-    let mut s = HttpStream::with_limits(limits);
     let mut picky = OddNamesDeclined::default();
-    for &step in steps {
-        match step {
-            Step::Data(dir, piece) => s.feed(dir, piece, &mut picky),
-            Step::Gap(dir, len) => s.gap(dir, len, &mut picky),
-        }
-    }
-    for d in DIRS {
-        s.close(d, &mut picky);
-    }
+    feed_into(limits, steps, &mut picky);
     picky.0.events
 }
 

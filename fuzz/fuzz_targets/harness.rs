@@ -15,7 +15,7 @@ use imdsguard::event::{
     to_ecs, to_eve, to_text, write_ecs_line, write_eve_line, write_text_line, Alert,
 };
 use imdsguard::ffi::*;
-use imdsguard::flow::{Direction, HttpStream, Limits, Progress};
+use imdsguard::flow::{Direction, EventSink, HttpStream, Limits, Progress};
 use imdsguard::imds::{Indicators, Provider};
 use imdsguard::key::{FlowKey, Transport, Vlans};
 use imdsguard::normalize::{
@@ -418,44 +418,41 @@ fn check_progress(p: Progress, len: usize) {
 // 2. http_differential
 // ------------------------------------------------------------------------------------------
 
-/// `run_feed` in pieces into an [`OddNamesDeclined`] sink.
-fn run_feed_picky(limits: Limits, steps: &[Step<'_>], piece: usize) -> Vec<Ev> {
+/// Feeds `steps` in pieces of `piece` bytes into `sink`, then closes both directions.
+/// Returns the largest heap seen after a piece.
+fn feed_into(limits: Limits, steps: &[Step<'_>], piece: usize, sink: &mut dyn EventSink) -> usize {
     let mut s = HttpStream::with_limits(limits);
-    let mut picky = OddNamesDeclined::default();
+    let mut max_heap = 0;
     for step in steps {
         match *step {
             Step::Data(dir, bytes) => {
                 for p in bytes.chunks(piece) {
-                    s.feed(dir, p, &mut picky);
+                    s.feed(dir, p, sink);
+                    max_heap = max_heap.max(s.heap_bytes());
                 }
             }
-            Step::Gap(dir, len) => s.gap(dir, len, &mut picky),
+            Step::Gap(dir, len) => s.gap(dir, len, sink),
         }
     }
     for d in DIRS {
-        s.close(d, &mut picky);
+        s.close(d, sink);
     }
+    max_heap
+}
+
+/// `feed_into` an [`OddNamesDeclined`] sink: its events.
+fn run_feed_picky(limits: Limits, steps: &[Step<'_>], piece: usize) -> Vec<Ev> {
+    let mut picky = OddNamesDeclined::default();
+    feed_into(limits, steps, piece, &mut picky);
     picky.0.events
 }
 
+/// `feed_into` a [`Recorder`]: its events; the heap stays within the bound after every piece.
 fn run_feed(limits: Limits, steps: &[Step<'_>], piece: usize) -> Vec<Ev> {
     let bound = heap_bound(limits);
-    let mut s = HttpStream::with_limits(limits);
     let mut rec = Recorder::default();
-    for step in steps {
-        match *step {
-            Step::Data(dir, bytes) => {
-                for p in bytes.chunks(piece) {
-                    s.feed(dir, p, &mut rec);
-                    assert!(s.heap_bytes() <= bound, "feed: heap over {bound}");
-                }
-            }
-            Step::Gap(dir, len) => s.gap(dir, len, &mut rec),
-        }
-    }
-    for d in DIRS {
-        s.close(d, &mut rec);
-    }
+    let max_heap = feed_into(limits, steps, piece, &mut rec);
+    assert!(max_heap <= bound, "feed: heap over {bound}");
     rec.events
 }
 

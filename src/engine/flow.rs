@@ -730,10 +730,7 @@ impl Detection {
         if dir != Direction::ToClient {
             return;
         }
-        let st = match self.live.front_mut() {
-            Some(front) if front.id == tx => Some(front),
-            _ => self.live_index(tx).and_then(|i| self.live.get_mut(i)),
-        };
+        let st = self.live_index(tx).and_then(|i| self.live.get_mut(i));
         if let Some(st) = st.filter(|st| !st.credentials.is_done()) {
             st.credentials.feed(data);
         }

@@ -104,18 +104,26 @@ pub fn has_controls(s: &[u8]) -> bool {
     }
 }
 
-/// [`has_controls`] for 8 bytes, as one 64-bit word: a byte below 0x20 borrows into its
-/// top bit when 0x20 is subtracted from it (the classic `hasless` test, exact for the
-/// question whether any byte is below 0x20), and DEL is a zero byte once XORed with 0x7f.
+/// A 64-bit word with every byte 0x01.
+const BYTE_ONES: u64 = u64::from_ne_bytes([0x01; 8]);
+/// A 64-bit word with the top bit of every byte set.
+const BYTE_HIGHS: u64 = u64::from_ne_bytes([0x80; 8]);
+
+/// The top bits of the bytes of `x` that are below `n` (`n` at most 0x80), the classic
+/// `hasless` test: nonzero exactly when some byte is below `n`, and its lowest set bit is
+/// the first such byte in memory order of a little-endian load (a borrow can only flag
+/// bytes above a flagged one). `n` = 1 is `haszero`.
+#[inline]
+fn bytes_below(x: u64, n: u8) -> u64 {
+    x.wrapping_sub(BYTE_ONES * u64::from(n)) & !x & BYTE_HIGHS
+}
+
+/// [`has_controls`] for 8 bytes, as one 64-bit word: a byte below 0x20 ([`bytes_below`]),
+/// or DEL, which is a zero byte once XORed with 0x7f.
 #[inline]
 fn word_has_controls(bytes: &[u8; 8]) -> bool {
-    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
-    const HIGHS: u64 = u64::from_ne_bytes([0x80; 8]);
     let x = u64::from_ne_bytes(*bytes);
-    let below_space = x.wrapping_sub(ONES * 0x20) & !x & HIGHS;
-    let del = x ^ (ONES * 0x7f);
-    let has_del = del.wrapping_sub(ONES) & !del & HIGHS;
-    (below_space | has_del) != 0
+    (bytes_below(x, 0x20) | bytes_below(x ^ (BYTE_ONES * 0x7f), 1)) != 0
 }
 
 /// The position of the first `needle` in `haystack`, for a needle that is usually within
@@ -127,17 +135,14 @@ fn word_has_controls(bytes: &[u8; 8]) -> bool {
 /// byte is exactly the first match), and the rest, if any, with `memchr`.
 #[inline]
 pub fn find_byte_near(needle: u8, haystack: &[u8]) -> Option<usize> {
-    const ONES: u64 = u64::from_le_bytes([0x01; 8]);
-    const HIGHS: u64 = u64::from_le_bytes([0x80; 8]);
     const NEAR: usize = 32;
-    let pattern = ONES * u64::from(needle);
+    let pattern = BYTE_ONES * u64::from(needle);
     let mut at = 0;
     while at < NEAR {
         let Some(word) = haystack.get(at..).and_then(|rest| rest.first_chunk::<8>()) else {
             break;
         };
-        let x = u64::from_le_bytes(*word) ^ pattern;
-        let found = x.wrapping_sub(ONES) & !x & HIGHS;
+        let found = bytes_below(u64::from_le_bytes(*word) ^ pattern, 1);
         if found != 0 {
             return Some(at + found.trailing_zeros() as usize / 8);
         }

@@ -156,12 +156,13 @@ pub struct RequestMatcher {
     pub(crate) strings: StringPool,
 }
 
-/// The fields [`RequestMatcher::on_header`] looks at besides [`HEADER_SIGNS`].
-const AWS_HEADER_NAMES: [&[u8]; 3] = [
-    b"host",
-    b"x-aws-ec2-metadata-token",
-    b"x-aws-ec2-metadata-token-ttl-seconds",
-];
+const HOST: &[u8] = b"host";
+const TOKEN: &[u8] = b"x-aws-ec2-metadata-token";
+const TOKEN_TTL: &[u8] = b"x-aws-ec2-metadata-token-ttl-seconds";
+
+/// The fields [`RequestMatcher::on_header`] looks at besides [`HEADER_SIGNS`]: the names it
+/// compares with, so that the length mask below cannot miss one.
+const AWS_HEADER_NAMES: [&[u8]; 3] = [HOST, TOKEN, TOKEN_TTL];
 
 /// Bit `n` is set when some field that [`RequestMatcher::on_header`] looks at has a name of
 /// `n` bytes (all are shorter than 64). Computed at compile time from the same lists (an
@@ -255,15 +256,15 @@ impl RequestMatcher {
     /// [`RequestMatcher::on_header`] for a field whose name has a watched length.
     #[inline(never)]
     fn watched_header(&mut self, h: &Header<'_>) {
-        if h.is(b"host") {
+        if h.is(HOST) {
             if !self.host_seen {
                 self.host_seen = true;
                 self.host(h.value, "Host header");
             }
-        } else if h.is(b"x-aws-ec2-metadata-token") {
+        } else if h.is(TOKEN) {
             self.indicators |= Indicators::HDR_TOKEN;
             self.note(|s| s.push_str("header X-aws-ec2-metadata-token"));
-        } else if h.is(b"x-aws-ec2-metadata-token-ttl-seconds") {
+        } else if h.is(TOKEN_TTL) {
             self.indicators |= Indicators::HDR_TOKEN_TTL;
             self.token_request = true;
             self.note(|s| s.push_str("header X-aws-ec2-metadata-token-ttl-seconds"));
@@ -461,13 +462,16 @@ mod tests {
     use crate::http::{parse_field_line, parse_request_line};
     use crate::imds::targets::endpoint_of_address;
 
-    #[test]
-    fn every_watched_name_passes_the_length_filter() {
-        for name in AWS_HEADER_NAMES
+    fn watched_names() -> impl Iterator<Item = &'static [u8]> {
+        AWS_HEADER_NAMES
             .iter()
             .copied()
             .chain(HEADER_SIGNS.iter().map(|s| s.name))
-        {
+    }
+
+    #[test]
+    fn every_watched_name_passes_the_length_filter() {
+        for name in watched_names() {
             assert!(
                 is_watched_length(name.len()),
                 "{}",
@@ -476,11 +480,7 @@ mod tests {
         }
         // Common browser fields the filter rules out.
         for name in ["Accept-Encoding", "Cookie", "Referer", "Connection"] {
-            let watched = AWS_HEADER_NAMES
-                .iter()
-                .copied()
-                .chain(HEADER_SIGNS.iter().map(|s| s.name))
-                .any(|w| w.len() == name.len());
+            let watched = watched_names().any(|w| w.len() == name.len());
             assert_eq!(is_watched_length(name.len()), watched, "{name}");
         }
         assert!(!is_watched_length(64) && !is_watched_length(usize::MAX));
