@@ -4,7 +4,7 @@ use super::Engine;
 use crate::event::{Alert, HttpInfo, Responder};
 use crate::flow::transaction::{Collector, Transaction};
 use crate::flow::{
-    Absorbed, Direction, Event, EventSink, HttpStream, Progress, RestState, Section, TxId,
+    Direction, ElementPiece, Event, EventSink, HttpStream, Progress, RestState, Section, TxId,
 };
 use crate::http::Anomalies;
 use crate::imds::request::RequestMatcher;
@@ -435,24 +435,35 @@ impl Flow {
     /// Feeds the next bytes of one direction (copy mode: everything is consumed).
     #[inline]
     pub fn feed(&mut self, engine: &Engine, dir: Direction, data: &[u8]) {
-        // The middle of a line raises no event and the middle of a body only the body event
-        // (the common cases of a caller feeding a few bytes at a time).
+        // The middle of a body raises only the body event: the commonest piece of a caller
+        // feeding a few bytes at a time. Nothing on this path calls a function that returns
+        // here, so it saves no registers and both calls are tail calls.
         if let Some(b) = self.busy.as_mut() {
-            match b.http.absorb(dir, data) {
-                Absorbed::No => {}
-                Absorbed::Kept => return,
-                Absorbed::Body { tx, data } => return b.det.body(dir, tx, data),
+            if let Some(tx) = b.http.absorb_body(dir, data.len()) {
+                return b.det.body(dir, tx, data);
             }
         }
-        self.feed_slow(engine, dir, data);
+        self.feed_element(engine, dir, data)
     }
 
-    // Out of line, so that the fast path above does not pay for this one's stack frame.
+    // Out of line: inlined, its calls would make `feed` save registers on the body path too.
     #[inline(never)]
-    fn feed_slow(&mut self, engine: &Engine, dir: Direction, data: &[u8]) {
+    fn feed_element(&mut self, engine: &Engine, dir: Direction, data: &[u8]) {
+        // The middle of a line raises no event.
+        let first_lf = match self.busy.as_mut().map(|b| b.http.absorb_element(dir, data)) {
+            Some(ElementPiece::Kept) => return,
+            Some(ElementPiece::Run { first_lf }) => first_lf,
+            None => None,
+        };
+        self.feed_slow(engine, dir, data, first_lf);
+    }
+
+    // Out of line, so that the fast paths above do not pay for this one's stack frame.
+    #[inline(never)]
+    fn feed_slow(&mut self, engine: &Engine, dir: Direction, data: &[u8], first_lf: Option<usize>) {
         let mut sink = self.sink(engine);
         let (http, sink) = sink.split();
-        http.feed_slow(dir, data, sink);
+        http.feed_slow(dir, data, first_lf, sink);
     }
 
     /// Feeds without copying (Suricata mode); see [`HttpStream::parse_in_place`].

@@ -18,8 +18,11 @@ use crate::http::{
     parse_status_line, parse_transfer_encoding, Anomalies, ContentLength, TransferCoding, Version,
 };
 
-/// Pieces up to this length are scanned byte by byte on the fast path ([`Half::absorb`]).
+/// Pieces up to this length are scanned byte by byte on the fast path ([`Half::absorb_element`]).
 const SHORT_PIECE: usize = 16;
+
+/// The carry-over buffer's first allocation, in bytes (never above the line limit).
+const FIRST_CARRY_CAPACITY: usize = 256;
 
 /// Where a direction is in its current message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -141,21 +144,17 @@ pub(crate) struct Run {
     pub(crate) yielded: bool,
 }
 
-/// What [`Half::absorb`] did with a piece.
+/// What [`Half::absorb_element`] did with a piece.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Absorbed<'a> {
-    /// Nothing: the piece needs the full machine.
-    No,
-    /// The piece continues an element split across calls and is kept; nothing follows from
-    /// it yet.
+pub(crate) enum ElementPiece {
+    /// The piece continues an element split across calls, or starts one, and is kept;
+    /// nothing follows from it yet.
     Kept,
-    /// The piece is body bytes of message `tx`, which goes on after them: the caller gives
-    /// the body event the machine would give.
-    Body {
-        /// The message.
-        tx: TxId,
-        /// The piece.
-        data: &'a [u8],
+    /// Nothing was done: the piece needs the full machine ([`Half::run`]).
+    Run {
+        /// Where the piece's first LF is, when the fast path searched for it: passed on to
+        /// [`Half::run`] so that a 64-byte piece is not searched twice.
+        first_lf: Option<usize>,
     },
 }
 
@@ -233,41 +232,58 @@ impl Half {
     }
 
     /// The fast path of copy mode, for a piece that does not change the state of the
-    /// machine beyond counting (a caller feeding a few bytes at a time): body bytes that do
-    /// not end the body, bytes that continue a line of an element split across calls and
-    /// hold no LF, the first bytes of an element that they do not end, or a few bytes of a
-    /// header field that do not end it. The piece is taken exactly as [`Half::run`] would
-    /// take it, without the run loop; see [`Absorbed`]. Returns [`Absorbed::No`], having
-    /// changed nothing, when the piece needs the full machine: it may end the body or the
-    /// element, it passes the line limit, or the carry-over must grow.
+    /// machine beyond counting (a caller feeding a few bytes at a time), in two halves. This
+    /// one takes body bytes: `len` bytes that neither end the body nor follow a split
+    /// element are counted, and the message they belong to is returned; the caller gives
+    /// the body event the machine would give. Calls nothing, so that a caller feeding a byte
+    /// at a time can reach the body handler without saving registers on the way.
     #[inline(always)]
-    pub(crate) fn absorb<'a>(&mut self, limits: &Limits, input: &'a [u8]) -> Absorbed<'a> {
+    pub(crate) fn absorb_body(&mut self, len: usize) -> Option<TxId> {
+        if self.closed || len == 0 || self.elem.is_some() {
+            return None;
+        }
+        let len = len as u64;
+        self.state = match self.state {
+            State::Body { remaining } if remaining > len => State::Body {
+                remaining: remaining - len,
+            },
+            State::ChunkData { remaining } if remaining > len => State::ChunkData {
+                remaining: remaining - len,
+            },
+            State::UntilClose => State::UntilClose,
+            _ => return None,
+        };
+        self.msg.count_body(len);
+        Some(self.msg.tx)
+    }
+
+    /// The other half of the fast path, for a piece [`Half::absorb_body`] did not take:
+    /// bytes that continue a line of an element split across calls and hold no LF, the
+    /// first bytes of an element that they do not end, or a few bytes of a header field
+    /// that do not end it. The piece is taken exactly as [`Half::run`] would take it,
+    /// without the run loop. Returns [`ElementPiece::Run`], having changed nothing, when the
+    /// piece needs the full machine: it may end the element, it passes the line limit, or
+    /// the carry-over must grow.
+    #[inline(always)]
+    pub(crate) fn absorb_element(&mut self, limits: &Limits, input: &[u8]) -> ElementPiece {
+        const UNKNOWN: ElementPiece = ElementPiece::Run { first_lf: None };
         if self.closed || input.is_empty() {
-            return Absorbed::No;
+            return UNKNOWN;
         }
         let Some(p) = self.elem.as_mut() else {
-            let len = input.len() as u64;
-            self.state = match self.state {
-                State::Body { remaining } if remaining > len => State::Body {
-                    remaining: remaining - len,
-                },
-                State::ChunkData { remaining } if remaining > len => State::ChunkData {
-                    remaining: remaining - len,
-                },
-                State::UntilClose => State::UntilClose,
-                _ => return self.absorb_element_start(limits, input),
-            };
-            self.msg.count_body(len);
-            return Absorbed::Body {
-                tx: self.msg.tx,
-                data: input,
+            return if self.absorb_element_start(limits, input) {
+                ElementPiece::Kept
+            } else {
+                UNKNOWN
             };
         };
-        let has_lf = match input {
-            [byte] => *byte == b'\n',
-            _ if input.len() <= SHORT_PIECE => input.contains(&b'\n'),
-            _ => memchr::memchr(b'\n', input).is_some(),
+        let first_lf = match input {
+            [byte] => (*byte == b'\n').then_some(0),
+            _ if input.len() <= SHORT_PIECE => input.iter().position(|&b| b == b'\n'),
+            _ => memchr::memchr(b'\n', input),
         };
+        let has_lf = first_lf.is_some();
+        let not_kept = ElementPiece::Run { first_lf };
         // Where the scanner will be after the piece: `None` when the piece only extends the
         // current line; otherwise a header field that the piece does not end (its LF, whose
         // next byte decides, or a continuation line's first bytes), found by stepping a copy
@@ -275,29 +291,29 @@ impl Half {
         let scanned = if !has_lf && p.scanner.continues_line() {
             None
         } else if p.handled {
-            return Absorbed::No;
+            return not_kept;
         } else if let [byte] = input {
             match p.scanner.stepped(*byte) {
                 Some(scanner) => Some(scanner),
-                None => return Absorbed::No,
+                None => return not_kept,
             }
         } else if input.len() <= SHORT_PIECE && p.scanner.may_continue_field(input) {
             match p.scanner.scanned_past(input) {
                 Some(scanner) => Some(scanner),
-                None => return Absorbed::No,
+                None => return not_kept,
             }
         } else {
-            return Absorbed::No;
+            return not_kept;
         };
         if p.handled {
             // The rest of a long line whose prefix was inspected: only its end matters.
             p.scanner.extend_line(input.len());
-            return Absorbed::Kept;
+            return ElementPiece::Kept;
         }
         let fits = p.scanner.total() + input.len() <= limits.max_line_len
             && self.carry.capacity() - self.carry.len() >= input.len();
         if !fits || self.state.element_kind().is_none() {
-            return Absorbed::No;
+            return not_kept;
         }
         match scanned {
             Some(scanner) => p.scanner = scanner,
@@ -309,23 +325,23 @@ impl Half {
         } else {
             self.carry.extend_from_slice(input);
         }
-        Absorbed::Kept
+        ElementPiece::Kept
     }
 
-    /// [`Half::absorb`] between elements: a piece that starts an element without ending it
-    /// begins it as [`Half::run`] would (a new scanner, the piece in the carry-over). Out of
-    /// line: the fast path that calls it must stay small.
+    /// [`Half::absorb_element`] between elements: a piece that starts an element without
+    /// ending it begins it as [`Half::run`] would (a new scanner, the piece in the
+    /// carry-over). Out of line: the fast path that calls it must stay small.
     #[inline(never)]
-    fn absorb_element_start<'a>(&mut self, limits: &Limits, input: &'a [u8]) -> Absorbed<'a> {
+    fn absorb_element_start(&mut self, limits: &Limits, input: &[u8]) -> bool {
         let Some(kind) = self.state.element_kind() else {
-            return Absorbed::No;
+            return false;
         };
         if self.resume.is_some()
             || input.len() > SHORT_PIECE
             || input.len() > limits.max_line_len
             || self.carry.capacity() - self.carry.len() < input.len()
         {
-            return Absorbed::No;
+            return false;
         }
         let scanner = Scanner::new(kind, limits.max_folds);
         let scanned = match input {
@@ -333,23 +349,25 @@ impl Half {
             _ => scanner.scanned_past(input),
         };
         let Some(scanner) = scanned else {
-            return Absorbed::No;
+            return false;
         };
         self.carry.extend_from_slice(input);
         self.elem = Some(Pending {
             scanner,
             handled: false,
         });
-        Absorbed::Kept
+        true
     }
 
     /// Runs the machine over `input`. In copy mode everything is consumed; in place mode the
     /// run stops at an element that is not complete and says how many bytes were consumed.
+    /// `first_lf` is where the first LF of `input` is, when the caller already searched.
     pub(crate) fn run(
         &mut self,
         sh: &mut Shared,
         input: &[u8],
         copy: bool,
+        first_lf: Option<usize>,
         sink: &mut dyn EventSink,
     ) -> Run {
         if self.closed {
@@ -385,8 +403,10 @@ impl Half {
             };
             // The rest of a line whose prefix was already handled is skipped first, whatever
             // state handling it led to (a long chunk-size line leads into chunk data).
+            // The caller's search holds for a slice that starts where `input` does.
+            let known_lf = |from: usize| first_lf.filter(|_| from == 0);
             if let Some(p) = self.elem.as_mut().filter(|p| p.handled) {
-                match p.scanner.scan(rest) {
+                match p.scanner.scan_known(rest, known_lf(pos)) {
                     Some(end) => {
                         let folds_exceeded = p.scanner.folds_exceeded();
                         self.elem = None;
@@ -465,91 +485,88 @@ impl Half {
                     }
                     let kind = self.state.element_kind().unwrap_or(ElementKind::Line);
                     // Where scanning resumes: in place mode the caller presents an element
-                    // again from its start, and the part already scanned is skipped.
-                    let (mut p, skip) = if let Some(p) = self.elem.take() {
+                    // again from its start, and the part already scanned is skipped. The
+                    // element in progress is worked on where it lies (no handled prefix is
+                    // pending here: that case is taken above).
+                    let skip = if self.elem.is_some() {
                         // Never both set (a resume state is made only without a pending
                         // element, and returned with at once); dropped as before if they were.
                         self.resume = None;
-                        (p, 0)
+                        0
                     } else {
-                        match self.resume.take() {
-                            Some(s) if !copy && s.total() <= rest.len() => (
-                                Pending {
-                                    scanner: s,
-                                    handled: false,
-                                },
-                                s.total(),
-                            ),
-                            _ => (
-                                Pending {
-                                    scanner: Scanner::new(kind, sh.limits.max_folds),
-                                    handled: false,
-                                },
-                                0,
-                            ),
-                        }
+                        let (scanner, skip) = match self.resume.take() {
+                            Some(s) if !copy && s.total() <= rest.len() => (s, s.total()),
+                            _ => (Scanner::new(kind, sh.limits.max_folds), 0),
+                        };
+                        self.elem = Some(Pending {
+                            scanner,
+                            handled: false,
+                        });
+                        skip
+                    };
+                    let Some(p) = self.elem.as_mut() else {
+                        break;
                     };
                     let data = rest.get(skip..).unwrap_or_default();
                     let scanned = if no_lf {
                         p.scanner.take_without_lf(data);
                         None
                     } else {
-                        p.scanner.scan(data)
+                        p.scanner.scan_known(data, known_lf(pos + skip))
                     };
+                    let total = p.scanner.total();
                     match scanned {
                         Some(n) => {
+                            let folds_exceeded = p.scanner.folds_exceeded();
+                            self.elem = None;
                             let end = skip + n;
-                            if !p.handled {
-                                let total = p.scanner.total();
-                                let folds_exceeded = p.scanner.folds_exceeded();
-                                if self.carry.is_empty() {
-                                    let el = Element {
-                                        bytes: rest.get(..end.min(max)).unwrap_or(rest),
-                                        truncated: total > max,
-                                        folds_exceeded,
-                                    };
-                                    self.element(sh, el, sink);
-                                } else {
-                                    let element = rest.get(..end).unwrap_or(rest);
-                                    if !append_capped(&mut self.carry, element, max) {
-                                        self.flag(Anomalies::MEMORY_EXHAUSTED);
-                                    }
-                                    self.element_from_carry(sh, total, folds_exceeded, sink);
+                            if self.carry.is_empty() {
+                                let el = Element {
+                                    bytes: rest.get(..end.min(max)).unwrap_or(rest),
+                                    truncated: total > max,
+                                    folds_exceeded,
+                                };
+                                self.element(sh, el, sink);
+                            } else {
+                                let element = rest.get(..end).unwrap_or(rest);
+                                if !append_capped(&mut self.carry, element, max) {
+                                    self.flag(Anomalies::MEMORY_EXHAUSTED);
                                 }
+                                self.element_from_carry(sh, total, folds_exceeded, sink);
                             }
                             pos += end;
                         }
-                        None => {
-                            let total = p.scanner.total();
-                            if !p.handled && total > max {
-                                if self.carry.is_empty() {
-                                    let el = Element {
-                                        bytes: rest.get(..max).unwrap_or(rest),
-                                        truncated: true,
-                                        folds_exceeded: false,
-                                    };
-                                    self.element(sh, el, sink);
-                                } else {
-                                    if !append_capped(&mut self.carry, rest, max) {
-                                        self.flag(Anomalies::MEMORY_EXHAUSTED);
-                                    }
-                                    self.element_from_carry(sh, total, false, sink);
-                                }
-                                p.handled = true;
-                            } else if !p.handled {
-                                if !copy {
-                                    self.resume = Some(p.scanner);
-                                    return Run {
-                                        consumed: pos,
-                                        needed: rest.len() + 1,
-                                        yielded: false,
-                                    };
-                                }
+                        None if total > max => {
+                            // Inspected by its prefix now; the rest is skipped (above).
+                            p.handled = true;
+                            if self.carry.is_empty() {
+                                let el = Element {
+                                    bytes: rest.get(..max).unwrap_or(rest),
+                                    truncated: true,
+                                    folds_exceeded: false,
+                                };
+                                self.element(sh, el, sink);
+                            } else {
                                 if !append_capped(&mut self.carry, rest, max) {
                                     self.flag(Anomalies::MEMORY_EXHAUSTED);
                                 }
+                                self.element_from_carry(sh, total, false, sink);
                             }
-                            self.elem = Some(p);
+                            pos = input.len();
+                        }
+                        None => {
+                            if !copy {
+                                self.resume = Some(p.scanner);
+                                self.elem = None;
+                                return Run {
+                                    consumed: pos,
+                                    needed: rest.len() + 1,
+                                    yielded: false,
+                                };
+                            }
+                            if !append_capped(&mut self.carry, rest, max) {
+                                self.flag(Anomalies::MEMORY_EXHAUSTED);
+                            }
                             pos = input.len();
                         }
                     }
@@ -1136,7 +1153,7 @@ impl Half {
     /// Parses the request bytes held while waiting for a CONNECT answer.
     fn replay_held(&mut self, sh: &mut Shared, sink: &mut dyn EventSink) {
         let held = std::mem::take(&mut self.carry);
-        self.run(sh, &held, true, sink);
+        self.run(sh, &held, true, None, sink);
         if self.carry.is_empty() {
             // Keep the allocation for later use.
             self.carry = held;
@@ -1248,7 +1265,12 @@ impl Half {
 fn append_capped(buf: &mut Vec<u8>, data: &[u8], cap: usize) -> bool {
     let take = cap.saturating_sub(buf.len()).min(data.len());
     if buf.capacity() < buf.len() + take {
-        let want = (buf.len() + take).max(buf.capacity() * 2).min(cap);
+        // The first allocation holds a typical line whole: growing from the size of the
+        // first piece cut (often a few bytes) cost several reallocations per flow.
+        let want = (buf.len() + take)
+            .max(buf.capacity() * 2)
+            .max(FIRST_CARRY_CAPACITY)
+            .min(cap);
         if buf.try_reserve_exact(want - buf.len()).is_err() {
             return false;
         }

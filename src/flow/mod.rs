@@ -36,7 +36,7 @@ mod stream;
 pub mod transaction;
 
 pub use event::{BodyFraming, Event, EventSink, NullSink, Section, TxId};
-pub(crate) use half::Absorbed;
+pub(crate) use half::ElementPiece;
 pub use limits::{
     Limits, MAX_CARRY_OVER, MAX_CHUNK_EXTENSION, MAX_FOLDS, MAX_HEADERS, MAX_HEADER_BLOCK,
     MAX_LINE_LEN, MAX_LIVE_TRANSACTIONS,

@@ -152,7 +152,20 @@ impl Scanner {
 
     /// Scans the next piece of the element. Returns `Some(n)` when the element ends after the
     /// first `n` bytes of `data`, `None` when all of `data` belongs to it and more is needed.
+    #[inline]
     pub(crate) fn scan(&mut self, data: &[u8]) -> Option<usize> {
+        self.scan_known(data, None)
+    }
+
+    /// [`Scanner::scan`], told where the first LF of `data` is when the caller already
+    /// searched for it (a fast path that looked at the piece first), so that it is not
+    /// searched for twice.
+    pub(crate) fn scan_known(&mut self, data: &[u8], first_lf: Option<usize>) -> Option<usize> {
+        debug_assert!(
+            first_lf.is_none() || first_lf == memchr::memchr(b'\n', data),
+            "first_lf is not the first LF"
+        );
+        let mut known = first_lf;
         let mut i = 0;
         loop {
             match self.phase {
@@ -161,7 +174,13 @@ impl Scanner {
                     if self.first.is_none() {
                         self.first = rest.first().copied();
                     }
-                    match memchr::memchr(b'\n', rest) {
+                    // The first LF at or after `i` is the known first LF of `data`, if
+                    // that is not behind `i`.
+                    let lf = match known.take() {
+                        Some(k) if k >= i => Some(k - i),
+                        _ => memchr::memchr(b'\n', rest),
+                    };
+                    match lf {
                         None => {
                             self.take_without_lf(rest);
                             return None;
@@ -258,6 +277,30 @@ mod tests {
             };
             assert_eq!(got, expect, "split at {split}");
             assert_eq!(s.total(), expect);
+        }
+    }
+
+    /// Told where the first LF is, the scanner ends where its own search ends, in every state
+    /// a split leaves it in: after an LF (the next byte decides), inside a line or a fold.
+    #[test]
+    fn a_known_first_lf_gives_the_same_end() {
+        let data = b"X-aws-ec2-metadata-token: abc\r\n\tdef\r\n \r\nNext: 1\r\n";
+        for kind in [ElementKind::Line, ElementKind::Field] {
+            for split in 0..data.len() {
+                let (head, tail) = data.split_at(split);
+                let mut searched = Scanner::new(kind, 1);
+                if searched.scan(head).is_some() {
+                    continue;
+                }
+                let mut told = searched;
+                let first_lf = tail.iter().position(|&b| b == b'\n');
+                assert_eq!(
+                    told.scan_known(tail, first_lf),
+                    searched.scan(tail),
+                    "{kind:?}, split at {split}"
+                );
+                assert_eq!(told, searched, "{kind:?}, split at {split}");
+            }
         }
     }
 

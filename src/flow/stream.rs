@@ -1,7 +1,7 @@
 //! Both directions of one connection, and the pairing of responses with requests.
 
 use super::event::{Event, EventSink, TxId};
-use super::half::{Absorbed, Half, Run, State};
+use super::half::{ElementPiece, Half, Run, State};
 use super::limits::Limits;
 use super::Direction;
 use crate::http::Anomalies;
@@ -304,31 +304,50 @@ impl HttpStream {
     /// Feeds the next bytes of one direction. Everything is consumed: an element split at the
     /// end of `data` is copied (at most one line) and completed by the next call.
     pub fn feed(&mut self, dir: Direction, data: &[u8], sink: &mut dyn EventSink) {
-        match self.absorb(dir, data) {
-            Absorbed::No => self.feed_slow(dir, data, sink),
-            Absorbed::Kept => {}
-            Absorbed::Body { tx, data } => sink.on_event(&Event::Body { tx, dir, data }),
+        if let Some(tx) = self.absorb_body(dir, data.len()) {
+            return sink.on_event(&Event::Body { tx, dir, data });
+        }
+        if let ElementPiece::Run { first_lf } = self.absorb_element(dir, data) {
+            self.feed_slow(dir, data, first_lf, sink);
         }
     }
 
-    /// The fast path of [`HttpStream::feed`], for pieces that change nothing but counts: the
-    /// middle of a body, or the middle of a line split across calls (see [`Half::absorb`]).
-    /// No other event can follow from them and the other direction has nothing to learn,
-    /// which is what lets a caller feeding a few bytes at a time skip the machine for most
-    /// of them. On [`Absorbed::Body`] the caller gives the body event.
-    #[inline]
-    pub(crate) fn absorb<'a>(&mut self, dir: Direction, data: &'a [u8]) -> Absorbed<'a> {
+    /// The fast path of [`HttpStream::feed`], for pieces that change nothing but counts, in
+    /// two halves; no other event can follow from such a piece and the other direction has
+    /// nothing to learn, which is what lets a caller feeding a few bytes at a time skip the
+    /// machine for most of them. This half takes the middle of a body: `Some(tx)` when `len`
+    /// bytes are body bytes of message `tx` (the caller gives the body event). A leaf, for
+    /// the per-byte path of callers that feed a byte at a time (see [`Half::absorb_body`]).
+    #[inline(always)]
+    pub(crate) fn absorb_body(&mut self, dir: Direction, len: usize) -> Option<TxId> {
         if self.shared.has_resolution() {
-            return Absorbed::No;
+            return None;
+        }
+        self.split(dir).0.absorb_body(len)
+    }
+
+    /// The other half of the fast path, for a piece [`HttpStream::absorb_body`] did not
+    /// take: the middle of a line split across calls (see [`Half::absorb_element`]).
+    #[inline(always)]
+    pub(crate) fn absorb_element(&mut self, dir: Direction, data: &[u8]) -> ElementPiece {
+        if self.shared.has_resolution() {
+            return ElementPiece::Run { first_lf: None };
         }
         let (half, shared) = self.split(dir);
-        half.absorb(&shared.limits, data)
+        half.absorb_element(&shared.limits, data)
     }
 
-    /// [`HttpStream::feed`] without its fast path, for a caller that tried
-    /// [`HttpStream::absorb`] first.
-    pub(crate) fn feed_slow(&mut self, dir: Direction, data: &[u8], sink: &mut dyn EventSink) {
-        self.run(dir, data, true, sink);
+    /// [`HttpStream::feed`] without its fast path, for a caller that tried it first:
+    /// `first_lf` is what [`HttpStream::absorb_element`] returned.
+    #[inline]
+    pub(crate) fn feed_slow(
+        &mut self,
+        dir: Direction,
+        data: &[u8],
+        first_lf: Option<usize>,
+        sink: &mut dyn EventSink,
+    ) {
+        self.run(dir, data, true, first_lf, sink);
     }
 
     /// Suricata-style feeding that does not copy: parses what is complete in `data` and
@@ -344,7 +363,7 @@ impl HttpStream {
         data: &[u8],
         sink: &mut dyn EventSink,
     ) -> Progress {
-        let run = self.run(dir, data, false, sink);
+        let run = self.run(dir, data, false, None, sink);
         Progress {
             consumed: run.consumed,
             needed: run.needed,
@@ -423,11 +442,21 @@ impl HttpStream {
     /// Runs one direction over `data`, letting the request side act on a CONNECT answer as
     /// soon as the response side reads it.
     #[inline]
-    fn run(&mut self, dir: Direction, data: &[u8], copy: bool, sink: &mut dyn EventSink) -> Run {
+    fn run(
+        &mut self,
+        dir: Direction,
+        data: &[u8],
+        copy: bool,
+        first_lf: Option<usize>,
+        sink: &mut dyn EventSink,
+    ) -> Run {
         let mut offset = 0;
         loop {
             let (half, shared) = self.split(dir);
-            let run = half.run(shared, data.get(offset..).unwrap_or_default(), copy, sink);
+            let rest = data.get(offset..).unwrap_or_default();
+            // The caller's search is about `data` from its start.
+            let first_lf = first_lf.filter(|_| offset == 0);
+            let run = half.run(shared, rest, copy, first_lf, sink);
             self.deliver_connect_answer(sink);
             offset += run.consumed;
             if !run.yielded {
@@ -447,8 +476,17 @@ impl HttpStream {
         }
     }
 
-    /// Lets the request side act on what the response side decided for it.
+    /// Lets the request side act on what the response side decided for it. Called after
+    /// every run, and nearly always with nothing to deliver: only that test is inline.
+    #[inline]
     fn deliver_connect_answer(&mut self, sink: &mut dyn EventSink) {
+        if self.shared.has_resolution() {
+            self.deliver_resolution(sink);
+        }
+    }
+
+    #[inline(never)]
+    fn deliver_resolution(&mut self, sink: &mut dyn EventSink) {
         match self.shared.resolution.take() {
             Some(Resolution::Connect(tunnel)) => {
                 if tunnel {
@@ -982,7 +1020,7 @@ mod tests {
                         if fast {
                             s.feed(dir, &data[a..b], &mut log);
                         } else {
-                            s.feed_slow(dir, &data[a..b], &mut log);
+                            s.feed_slow(dir, &data[a..b], None, &mut log);
                         }
                     }
                 }
