@@ -18,7 +18,8 @@ use crate::http::{
     parse_status_line, parse_transfer_encoding, Anomalies, ContentLength, TransferCoding, Version,
 };
 
-/// Pieces up to this length are scanned byte by byte on the fast path ([`Half::absorb_element`]).
+/// Pieces up to this length are scanned byte by byte on the fast path
+/// ([`Half::absorb_element`]).
 const SHORT_PIECE: usize = 16;
 
 /// The carry-over buffer's first allocation, in bytes (never above the line limit).
@@ -507,6 +508,7 @@ impl Half {
                         });
                         skip
                     };
+                    // Set just above: the `else` is never taken.
                     let Some(p) = self.elem.as_mut() else {
                         break;
                     };
