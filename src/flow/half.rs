@@ -364,7 +364,8 @@ impl Half {
     /// run stops at an element that is not complete and says how many bytes were consumed.
     /// `first_lf` is where the first LF of `input` is, when the caller already searched.
     // Inline into its few callers: a sensor feeding 64-byte pieces runs the machine once
-    // per piece, and as a function of its own its frame was a twentieth of such a call.
+    // per piece, and as a function of its own its frame cost about 60 of the 1,000 or so
+    // instructions of such a call.
     #[inline]
     pub(crate) fn run(
         &mut self,
