@@ -395,6 +395,8 @@ impl Half {
         let copy = copy || !self.carry.is_empty();
         let max = sh.limits.max_line_len;
         let mut pos = 0;
+        // The caller's search holds for a slice that starts where `input` does.
+        let known_lf = |from: usize| first_lf.filter(|_| from == 0);
         while pos < input.len() {
             if sh.has_resolution() {
                 return Run {
@@ -408,8 +410,6 @@ impl Half {
             };
             // The rest of a line whose prefix was already handled is skipped first, whatever
             // state handling it led to (a long chunk-size line leads into chunk data).
-            // The caller's search holds for a slice that starts where `input` does.
-            let known_lf = |from: usize| first_lf.filter(|_| from == 0);
             if let Some(p) = self.elem.as_mut().filter(|p| p.handled) {
                 match p.scanner.scan_known(rest, known_lf(pos)) {
                     Some(end) => {
@@ -493,25 +493,25 @@ impl Half {
                     // again from its start, and the part already scanned is skipped. The
                     // element in progress is worked on where it lies (no handled prefix is
                     // pending here: that case is taken above).
-                    let skip = if self.elem.is_some() {
-                        // Never both set (a resume state is made only without a pending
-                        // element, and returned with at once); dropped as before if they were.
-                        self.resume = None;
-                        0
-                    } else {
-                        let (scanner, skip) = match self.resume.take() {
-                            Some(s) if !copy && s.total() <= rest.len() => (s, s.total()),
-                            _ => (Scanner::new(kind, sh.limits.max_folds), 0),
-                        };
-                        self.elem = Some(Pending {
-                            scanner,
-                            handled: false,
-                        });
-                        skip
-                    };
-                    // Set just above: the `else` is never taken.
-                    let Some(p) = self.elem.as_mut() else {
-                        break;
+                    let (p, skip) = match self.elem {
+                        Some(ref mut p) => {
+                            // Never both set (a resume state is made only without a pending
+                            // element, and returned with at once); dropped as before if they
+                            // were.
+                            self.resume = None;
+                            (p, 0)
+                        }
+                        None => {
+                            let (scanner, skip) = match self.resume.take() {
+                                Some(s) if !copy && s.total() <= rest.len() => (s, s.total()),
+                                _ => (Scanner::new(kind, sh.limits.max_folds), 0),
+                            };
+                            let pending = Pending {
+                                scanner,
+                                handled: false,
+                            };
+                            (self.elem.insert(pending), skip)
+                        }
                     };
                     let data = rest.get(skip..).unwrap_or_default();
                     let scanned = if no_lf {

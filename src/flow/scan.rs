@@ -174,12 +174,10 @@ impl Scanner {
                     if self.first.is_none() {
                         self.first = rest.first().copied();
                     }
-                    // The first LF at or after `i` is the known first LF of `data`, if
-                    // that is not behind `i`.
-                    let lf = match known.take() {
-                        Some(k) if k >= i => Some(k - i),
-                        _ => memchr::memchr(b'\n', rest),
-                    };
+                    // The first line is scanned from `i` = 0 (after an LF only a fold
+                    // continues, and the fold byte is part of the line): there the known
+                    // position is the answer; later lines are searched.
+                    let lf = known.take().or_else(|| memchr::memchr(b'\n', rest));
                     match lf {
                         None => {
                             self.take_without_lf(rest);
