@@ -118,6 +118,14 @@ fn http_version(i: &[u8]) -> IResult<&[u8], Version> {
 
 /// Parses a whole protocol token (`HTTP/1.1`) and flags what is odd about it.
 fn parse_version_token(token: &[u8], anomalies: &mut Anomalies) -> Version {
+    // Nearly every message says one of these two: an 8-byte compare instead of the
+    // combinator chain, which cost about 250 instructions per message (callgrind, browser
+    // corpus). Both spellings are valid, so there is nothing to flag.
+    match token {
+        b"HTTP/1.1" => return Version::Http11,
+        b"HTTP/1.0" => return Version::Http10,
+        _ => {}
+    }
     match http_version(token) {
         Ok((rest, v)) => {
             if !rest.is_empty() || !token.starts_with(b"HTTP/") {
@@ -135,6 +143,21 @@ fn parse_version_token(token: &[u8], anomalies: &mut Anomalies) -> Version {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_two_common_versions_agree_with_the_grammar() {
+        for (token, version) in [
+            (b"HTTP/1.1", Version::Http11),
+            (b"HTTP/1.0", Version::Http10),
+        ] {
+            let mut a = Anomalies::empty();
+            assert_eq!(parse_version_token(token, &mut a), version);
+            assert!(a.is_empty());
+            let (rest, parsed) = http_version(token).expect("valid");
+            assert!(rest.is_empty());
+            assert_eq!(parsed, version);
+        }
+    }
 
     #[test]
     fn versions() {
