@@ -8,7 +8,8 @@
 //!   64- and 1-byte chunks. Peers: `imdsguard-flow` (detection), `imdsguard-stream` (its parser
 //!   alone), `httparse` (parse only, with framing and a carry buffer), `libhtp` (with the
 //!   feature `libhtp`: libhtp 0.5 + the peer IMDS rule), `regex` (naive scanner),
-//!   `memmem` (`/latest/`) and `memcpy`.
+//!   `lines` (request corpora: a `memchr` for each line's LF and colon, the floor of a
+//!   line-at-a-time parser), `memmem` (`/latest/`) and `memcpy`.
 //! - `tracker`: `packet::Tracker::packet` per frame on traffic that is no candidate (UDP,
 //!   ICMP, ARP, a bare TCP ACK; and TCP payload that is not HTTP, which does get a flow), in
 //!   a table that holds 4,096 other flows; and `decode` alone for scale.
@@ -104,6 +105,9 @@ fn flow_groups(c: &mut Criterion) {
         #[cfg(feature = "libhtp")]
         bench_peer(&mut group, &libhtp, &corpus, &CHUNKS);
         bench_peer(&mut group, &regex, &corpus, whole);
+        if corpus.side == Side::Requests {
+            bench_peer(&mut group, &peers::Lines, &corpus, whole);
+        }
         bench_peer(&mut group, &memmem, &corpus, whole);
         bench_peer(&mut group, &memcpy, &corpus, whole);
         group.finish();

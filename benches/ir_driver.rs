@@ -32,7 +32,7 @@
 //! the shared machine falls on every configuration of a round alike, so the medians' ratios
 //! hold better than those of criterion's one-after-the-other runs.
 //! `<peer>`: imdsguard-flow, imdsguard-stream, httparse, libhtp (feature `libhtp`), regex,
-//! memmem, memcpy. `<corpus>`: browser, imds, mixed, responses. `<chunk>`: whole or a size.
+//! lines (request corpora), memmem, memcpy. `<corpus>`: browser, imds, mixed, responses. `<chunk>`: whole or a size.
 //!
 //! `adv` uses a metadata flow key (10.1.2.3:40000 → 169.254.169.254:80), so that detection
 //! judges every transaction and every request alerts: the attacker's worst case. Alerts are
@@ -451,6 +451,9 @@ fn rr(rounds: usize, only: &[&str]) {
             configs.push(("libhtp", label, timed(&libhtp, &c, chunk)));
         }
         configs.push(("regex", "whole", timed(&regex, &c, usize::MAX)));
+        if c.side == Side::Requests {
+            configs.push(("lines", "whole", timed(&peers::Lines, &c, usize::MAX)));
+        }
         configs.push(("memmem", "whole", timed(&memmem, &c, usize::MAX)));
         configs.push(("memcpy", "whole", timed(&memcpy, &c, usize::MAX)));
         let mut times: Vec<Vec<Duration>> = vec![Vec::new(); configs.len()];
@@ -806,6 +809,7 @@ fn run_ir(peer: &str, corpus: &str, chunk: usize, passes: usize) {
         "libhtp" => ir(&peers::Libhtp::default(), &c, chunk, passes),
         "regex" => ir(&peers::Regex::default(), &c, chunk, passes),
         "memmem" => ir(&peers::Memmem::default(), &c, chunk, passes),
+        "lines" => ir(&peers::Lines, &c, chunk, passes),
         "memcpy" => ir(&peers::Memcpy::default(), &c, chunk, passes),
         _ => {
             eprintln!("unknown peer {peer}");

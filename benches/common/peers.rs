@@ -11,6 +11,8 @@
 //!   its request-headers callback.
 //! - [`Regex`]: the naive scanner, `(?i)(/latest/(meta-data|api/token)|x-aws-ec2-metadata-token)`
 //!   over each flow side; it cannot tell a header from a body.
+//! - [`Lines`]: a `memchr` for each line's LF and colon, nothing else: the floor of any
+//!   parser that finds the lines of a head one at a time.
 //! - [`Memmem`] (`/latest/`) and [`Memcpy`]: one vectorised pass, one copy: the physical
 //!   limit.
 
@@ -128,6 +130,9 @@ pub fn check(peer: &str, corpus: &FlowCorpus, chunk: usize, t: &Tally) {
             if peer == "libhtp" && corpus.side == Side::Requests {
                 assert_eq!(t.imds, corpus.imds_messages(), "IMDS matches: {ctx}");
             }
+        }
+        "lines" if corpus.side == Side::Requests => {
+            assert_eq!(t.requests, n, "messages: {ctx}");
         }
         "regex" if corpus.side == Side::Requests => {
             assert_eq!(t.flagged_flows, corpus.imds_flows(), "flows: {ctx}");
@@ -552,6 +557,50 @@ impl Peer for Memmem {
         t.imds += *c;
         t.flagged_flows += usize::from(*c > 0);
         *c = 0;
+    }
+}
+
+/// The least a parser that visits every line does: find each line's LF and, in a head,
+/// its colon. No validation, no framing (request corpora only: a body's lines would count),
+/// no matching. The floor under any line-at-a-time design, beside memmem's floor under any
+/// design at all.
+pub struct Lines;
+
+/// [`Lines`]' state: whether the next line starts a message, the messages ended, and the
+/// colon positions summed (so that the search cannot be left out).
+#[derive(Default)]
+pub struct LinesConn {
+    messages: usize,
+    colons: usize,
+}
+
+impl Peer for Lines {
+    type Conn = LinesConn;
+    fn name(&self) -> &'static str {
+        "lines"
+    }
+    #[inline]
+    fn open(&self, _: &FlowData) -> LinesConn {
+        LinesConn::default()
+    }
+    #[inline]
+    fn feed(&self, c: &mut LinesConn, _: Direction, data: &[u8]) {
+        let mut start = 0;
+        for lf in memchr::memchr_iter(b'\n', data) {
+            let line = &data[start..lf];
+            start = lf + 1;
+            if line.len() <= 1 {
+                c.messages += 1;
+            } else if let Some(colon) = memchr::memchr(b':', line) {
+                c.colons += colon;
+            }
+        }
+    }
+    #[inline]
+    fn close(&self, c: &mut LinesConn, t: &mut Tally) {
+        t.requests += c.messages;
+        std::hint::black_box(c.colons);
+        *c = LinesConn::default();
     }
 }
 
