@@ -10,7 +10,8 @@
 //!   feature `libhtp`: libhtp 0.5 + the peer IMDS rule; timed last, after every other
 //!   group, as `ir_driver rr` does), `regex` (naive scanner),
 //!   `lines` (request corpora: a `memchr` for each line's LF and colon, the floor of a
-//!   line-at-a-time parser), `memmem` (`/latest/`) and `memcpy`.
+//!   line-at-a-time parser), `lines-by-block` (the same found by 64-byte SSE2 masks),
+//!   `memmem` (`/latest/`) and `memcpy`.
 //! - `tracker`: `packet::Tracker::packet` per frame on traffic that is no candidate (UDP,
 //!   ICMP, ARP, a bare TCP ACK; and TCP payload that is not HTTP, which does get a flow), in
 //!   a table that holds 4,096 other flows; and `decode` alone for scale.
@@ -104,6 +105,7 @@ fn flow_groups(c: &mut Criterion) {
         bench_peer(&mut group, &regex, &corpus, whole);
         if corpus.side == Side::Requests {
             bench_peer(&mut group, &peers::Lines, &corpus, whole);
+            bench_peer(&mut group, &peers::LinesByBlock, &corpus, whole);
         }
         bench_peer(&mut group, &memmem, &corpus, whole);
         bench_peer(&mut group, &memcpy, &corpus, whole);

@@ -34,7 +34,8 @@
 //! the shared machine falls on every configuration of a round alike, so the medians' ratios
 //! hold better than those of criterion's one-after-the-other runs.
 //! `<peer>`: imdsguard-flow, imdsguard-stream, httparse, libhtp (feature `libhtp`), regex,
-//! lines (request corpora), memmem, memcpy. `<corpus>`: browser, imds, mixed, responses. `<chunk>`: whole or a size.
+//! lines and lines-by-block (request corpora), memmem, memcpy. `<corpus>`: browser, imds,
+//! mixed, responses. `<chunk>`: whole or a size.
 //!
 //! `adv` uses a metadata flow key (10.1.2.3:40000 → 169.254.169.254:80), so that detection
 //! judges every transaction and every request alerts: the attacker's worst case. Alerts are
@@ -482,6 +483,11 @@ fn rr(rounds: usize, only: &[&str]) {
         configs.push(("regex", "whole", timed(&regex, &c, usize::MAX)));
         if c.side == Side::Requests {
             configs.push(("lines", "whole", timed(&peers::Lines, &c, usize::MAX)));
+            configs.push((
+                "lines-by-block",
+                "whole",
+                timed(&peers::LinesByBlock, &c, usize::MAX),
+            ));
         }
         configs.push(("memmem", "whole", timed(&memmem, &c, usize::MAX)));
         configs.push(("memcpy", "whole", timed(&memcpy, &c, usize::MAX)));
@@ -843,6 +849,7 @@ fn run_ir(peer: &str, corpus: &str, chunk: usize, passes: usize) {
         "regex" => ir(&peers::Regex::default(), &c, chunk, passes),
         "memmem" => ir(&peers::Memmem::default(), &c, chunk, passes),
         "lines" => ir(&peers::Lines, &c, chunk, passes),
+        "lines-by-block" => ir(&peers::LinesByBlock, &c, chunk, passes),
         "memcpy" => ir(&peers::Memcpy::default(), &c, chunk, passes),
         _ => {
             eprintln!("unknown peer {peer}");

@@ -12,7 +12,8 @@
 //! - [`Regex`]: the naive scanner, `(?i)(/latest/(meta-data|api/token)|x-aws-ec2-metadata-token)`
 //!   over each flow side; it cannot tell a header from a body.
 //! - [`Lines`]: a `memchr` for each line's LF and colon, nothing else: the floor of any
-//!   parser that finds the lines of a head one at a time.
+//!   parser that finds the lines of a head one at a time. [`LinesByBlock`]: the same found
+//!   by SSE2 masks of 64 bytes at a time, the floor of a block-wise classifier.
 //! - [`Memmem`] (`/latest/`) and [`Memcpy`]: one vectorised pass, one copy: the physical
 //!   limit.
 
@@ -131,7 +132,7 @@ pub fn check(peer: &str, corpus: &FlowCorpus, chunk: usize, t: &Tally) {
                 assert_eq!(t.imds, corpus.imds_messages(), "IMDS matches: {ctx}");
             }
         }
-        "lines" if corpus.side == Side::Requests => {
+        "lines" | "lines-by-block" if corpus.side == Side::Requests => {
             assert_eq!(t.requests, n, "messages: {ctx}");
         }
         "regex" if corpus.side == Side::Requests => {
@@ -602,6 +603,95 @@ impl Peer for Lines {
         std::hint::black_box(c.colons);
         *c = LinesConn::default();
     }
+}
+
+/// What [`Lines`] finds (each line's LF and first colon), found the block-wise way: one
+/// SSE2 pass gives, for every 64 bytes, a bit mask of the LFs and one of the colons, and the
+/// set bits are walked in order. The floor of a parser that classifies a head's bytes by
+/// blocks instead of searching line by line (whole flow sides only: a line cut between two
+/// calls is not carried over).
+pub struct LinesByBlock;
+
+impl Peer for LinesByBlock {
+    type Conn = LinesConn;
+    fn name(&self) -> &'static str {
+        "lines-by-block"
+    }
+    #[inline]
+    fn open(&self, _: &FlowData) -> LinesConn {
+        LinesConn::default()
+    }
+    #[inline]
+    fn feed(&self, c: &mut LinesConn, _: Direction, data: &[u8]) {
+        let mut line_start = 0usize;
+        let mut colon: Option<usize> = None;
+        for (block_no, block) in data.chunks(64).enumerate() {
+            let base = block_no * 64;
+            let (lf, co) = block_masks(block);
+            let mut bits = lf | co;
+            while bits != 0 {
+                let at = bits.trailing_zeros() as usize;
+                bits &= bits - 1;
+                let pos = base + at;
+                if lf & (1u64 << at) != 0 {
+                    if pos - line_start <= 1 {
+                        c.messages += 1;
+                    } else if let Some(k) = colon {
+                        c.colons += k - line_start;
+                    }
+                    line_start = pos + 1;
+                    colon = None;
+                } else if colon.is_none() {
+                    colon = Some(pos);
+                }
+            }
+        }
+    }
+    #[inline]
+    fn close(&self, c: &mut LinesConn, t: &mut Tally) {
+        t.requests += c.messages;
+        std::hint::black_box(c.colons);
+        *c = LinesConn::default();
+    }
+}
+
+/// The LF and colon masks of up to 64 bytes (bit `i` for byte `i`).
+#[cfg(target_arch = "x86_64")]
+#[inline]
+fn block_masks(block: &[u8]) -> (u64, u64) {
+    use std::arch::x86_64::{_mm_cmpeq_epi8, _mm_loadu_si128, _mm_movemask_epi8, _mm_set1_epi8};
+    let mut padded = [0u8; 64];
+    let bytes: &[u8; 64] = match block.try_into() {
+        Ok(full) => full,
+        Err(_) => {
+            padded[..block.len()].copy_from_slice(block);
+            &padded
+        }
+    };
+    let (mut lf, mut co) = (0u64, 0u64);
+    // SAFETY: SSE2 is part of the x86_64 baseline, so these intrinsics are always
+    // available; each `lane` is 16 readable bytes, and the load has no alignment
+    // requirement.
+    unsafe {
+        let (nl, colon) = (_mm_set1_epi8(b'\n' as i8), _mm_set1_epi8(b':' as i8));
+        for (i, lane) in bytes.chunks_exact(16).enumerate() {
+            let v = _mm_loadu_si128(lane.as_ptr().cast());
+            lf |= u64::from(_mm_movemask_epi8(_mm_cmpeq_epi8(v, nl)) as u16) << (16 * i);
+            co |= u64::from(_mm_movemask_epi8(_mm_cmpeq_epi8(v, colon)) as u16) << (16 * i);
+        }
+    }
+    (lf, co)
+}
+
+/// The same masks a byte at a time, where SSE2 is not the baseline.
+#[cfg(not(target_arch = "x86_64"))]
+fn block_masks(block: &[u8]) -> (u64, u64) {
+    let (mut lf, mut co) = (0u64, 0u64);
+    for (i, &b) in block.iter().enumerate() {
+        lf |= u64::from(b == b'\n') << i;
+        co |= u64::from(b == b':') << i;
+    }
+    (lf, co)
 }
 
 /// A copy of every byte into a buffer.
