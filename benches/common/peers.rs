@@ -567,8 +567,8 @@ impl Peer for Memmem {
 /// design at all.
 pub struct Lines;
 
-/// [`Lines`]' state: whether the next line starts a message, the messages ended, and the
-/// colon positions summed (so that the search cannot be left out).
+/// The state of [`Lines`] and [`LinesByBlock`]: the messages ended (empty lines), and the
+/// first colons' offsets summed, so that the search cannot be left out.
 #[derive(Default)]
 pub struct LinesConn {
     messages: usize,
