@@ -79,6 +79,17 @@ fn bench_peer<P: Peer>(
     }
 }
 
+/// The `flow-<corpus>` group: throughput in the corpus's bytes, flat sampling.
+fn flow_group<'a>(
+    c: &'a mut Criterion,
+    corpus: &FlowCorpus,
+) -> criterion::BenchmarkGroup<'a, criterion::measurement::WallTime> {
+    let mut group = c.benchmark_group(format!("flow-{}", corpus.name));
+    group.throughput(Throughput::Bytes(corpus.bytes() as u64));
+    group.sampling_mode(SamplingMode::Flat);
+    group
+}
+
 fn flow_groups(c: &mut Criterion) {
     let imdsguard = peers::Imdsguard::default();
     let httparse = peers::Httparse;
@@ -96,9 +107,7 @@ fn flow_groups(c: &mut Criterion) {
             corpus.bytes(),
             corpus.bytes() / corpus.messages()
         );
-        let mut group = c.benchmark_group(format!("flow-{}", corpus.name));
-        group.throughput(Throughput::Bytes(corpus.bytes() as u64));
-        group.sampling_mode(SamplingMode::Flat);
+        let mut group = flow_group(c, &corpus);
         bench_peer(&mut group, &imdsguard, &corpus, &CHUNKS);
         bench_peer(&mut group, &peers::Stream, &corpus, &CHUNKS);
         bench_peer(&mut group, &httparse, &corpus, &CHUNKS);
@@ -230,9 +239,7 @@ fn threads_group(c: &mut Criterion) {
 fn libhtp_groups(c: &mut Criterion) {
     let libhtp = peers::Libhtp::default();
     for corpus in common::flow_corpora(corpus_requests()) {
-        let mut group = c.benchmark_group(format!("flow-{}", corpus.name));
-        group.throughput(Throughput::Bytes(corpus.bytes() as u64));
-        group.sampling_mode(SamplingMode::Flat);
+        let mut group = flow_group(c, &corpus);
         bench_peer(&mut group, &libhtp, &corpus, &CHUNKS);
         group.finish();
     }

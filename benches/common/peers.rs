@@ -575,6 +575,27 @@ pub struct LinesConn {
     colons: usize,
 }
 
+impl LinesConn {
+    /// A line of `len` bytes (its LF left out) has ended; its first colon, if any, was
+    /// `colon` bytes into it. A line of at most a CR ends a message.
+    #[inline]
+    fn line_ended(&mut self, len: usize, colon: Option<usize>) {
+        if len <= 1 {
+            self.messages += 1;
+        } else if let Some(k) = colon {
+            self.colons += k;
+        }
+    }
+
+    /// Adds what was counted to `t` and starts afresh.
+    #[inline]
+    fn close_into(&mut self, t: &mut Tally) {
+        t.requests += self.messages;
+        std::hint::black_box(self.colons);
+        *self = LinesConn::default();
+    }
+}
+
 impl Peer for Lines {
     type Conn = LinesConn;
     fn name(&self) -> &'static str {
@@ -590,18 +611,17 @@ impl Peer for Lines {
         for lf in memchr::memchr_iter(b'\n', data) {
             let line = &data[start..lf];
             start = lf + 1;
-            if line.len() <= 1 {
-                c.messages += 1;
-            } else if let Some(colon) = memchr::memchr(b':', line) {
-                c.colons += colon;
-            }
+            let colon = if line.len() <= 1 {
+                None
+            } else {
+                memchr::memchr(b':', line)
+            };
+            c.line_ended(line.len(), colon);
         }
     }
     #[inline]
     fn close(&self, c: &mut LinesConn, t: &mut Tally) {
-        t.requests += c.messages;
-        std::hint::black_box(c.colons);
-        *c = LinesConn::default();
+        c.close_into(t);
     }
 }
 
@@ -634,11 +654,7 @@ impl Peer for LinesByBlock {
                 bits &= bits - 1;
                 let pos = base + at;
                 if lf & (1u64 << at) != 0 {
-                    if pos - line_start <= 1 {
-                        c.messages += 1;
-                    } else if let Some(k) = colon {
-                        c.colons += k - line_start;
-                    }
+                    c.line_ended(pos - line_start, colon.map(|k| k - line_start));
                     line_start = pos + 1;
                     colon = None;
                 } else if colon.is_none() {
@@ -649,9 +665,7 @@ impl Peer for LinesByBlock {
     }
     #[inline]
     fn close(&self, c: &mut LinesConn, t: &mut Tally) {
-        t.requests += c.messages;
-        std::hint::black_box(c.colons);
-        *c = LinesConn::default();
+        c.close_into(t);
     }
 }
 
